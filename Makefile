@@ -1,0 +1,116 @@
+# Vessel build. `make` builds build/vessel; see README.md for the rest.
+# Layers (DESIGN.md): core/ boot/ devices/ form libvcore (no syscalls, no
+# stdio), the rest is the hosted VMM.
+
+CC      ?= cc
+BUILD   ?= build
+SAN     ?=
+O       := $(BUILD)$(if $(SAN),/san)
+
+WARN    := -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Wshadow \
+           -Wvla -Wstrict-prototypes -Wmissing-prototypes
+HARDEN  := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection \
+           -fcf-protection -fPIE -ftrivial-auto-var-init=zero
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -MMD -MP
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+else
+CFLAGS  += $(HARDEN)
+endif
+
+LIBCORE_SRC := $(wildcard src/core/*.c src/boot/*.c src/devices/*.c src/devices/*/*.c)
+VMM_SRC     := $(wildcard src/accel/*.c src/accel/kvm/*.c src/host/*.c src/vmm/*.c src/cli/*.c)
+LIBCORE_OBJ := $(LIBCORE_SRC:%.c=$(O)/obj/%.o)
+VMM_OBJ     := $(VMM_SRC:%.c=$(O)/obj/%.o)
+LIBCORE     := $(O)/libvcore.a
+LIBHOST     := $(O)/libvhost.a
+HOST_OBJ    := $(filter-out $(O)/obj/src/cli/main.o,$(VMM_OBJ))
+
+UNIT_SRC    := $(wildcard tests/unit/*/*_test.c)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
+UNIT_HELP   := $(wildcard tests/unit/helpers/*.c)
+UNIT_HELP_OBJ := $(UNIT_HELP:%.c=$(O)/obj/%.o)
+
+GUEST   := $(BUILD)/guest
+KERNEL  := $(GUEST)/vmlinuz
+Q       := $(if $(V),,@)
+
+.PHONY: all clean unit unit-san check demo bench integration fuzz libcheck \
+        deps kernel guest-images
+all: $(O)/vessel
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBCORE): $(LIBCORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBHOST): $(HOST_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/vessel: $(O)/obj/src/cli/main.o $(LIBHOST) $(LIBCORE)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+# Each unit test is its own binary: tests/unit/<layer>/<module>_test.c.
+$(O)/tests/unit/%: tests/unit/%.c $(UNIT_HELP_OBJ) $(LIBHOST) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC/LD   $@")
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes -o $@ $^ $(LDFLAGS) -lcmocka -lpthread
+
+unit: $(UNIT_BIN)
+	@tools/run-unit $(UNIT_BIN)
+
+# The same unit tests under ASan+UBSan, in build/san/.
+unit-san:
+	$(MAKE) SAN=1 unit
+
+# libvcore must stay freestanding-friendly: no syscalls, no stdio, no malloc.
+libcheck: $(LIBCORE)
+	@tools/check-libcore $(LIBCORE)
+
+# Debian packages from deps/debian-packages.txt (a no-op when present).
+deps:
+	$(Q)tools/install-deps
+
+# The guest kernel (Debian's linux-image-amd64) and the initramfs images
+# built from busybox-static and the kernel's own modules.
+kernel: deps
+	$(Q)tools/fetch-kernel $(GUEST)
+
+$(GUEST)/test-initrd.cpio.gz: guest/test-init tools/mkinitramfs | kernel
+	$(Q)tools/mkinitramfs -o $@ --init guest/test-init --modules $(GUEST)/modules \
+	    --module pvpanic-mmio
+
+$(GUEST)/demo-initrd.cpio.gz: guest/demo-init tools/mkinitramfs | kernel
+	$(Q)tools/mkinitramfs -o $@ --init guest/demo-init --modules $(GUEST)/modules \
+	    --module pvpanic-mmio
+
+guest-images: kernel $(GUEST)/test-initrd.cpio.gz $(GUEST)/demo-initrd.cpio.gz
+
+# Boot the demo guest: an interactive shell on a terminal, a short script
+# otherwise. Runs inside tools/kvmbox where /dev/kvm is missing.
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all guest-images
+	$(Q)tools/demo
+
+# Guest boots: run inside tools/kvmbox where /dev/kvm is missing.
+integration: deps
+	$(Q)$(MAKE) --no-print-directory all guest-images
+	$(Q)tools/kvmbox --timeout 1500 -- tests/integration/run
+
+# Everything, with one summary line at the end.
+check: deps
+	$(Q)tools/check
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIBCORE_OBJ:.o=.d) $(VMM_OBJ:.o=.d) $(UNIT_HELP_OBJ:.o=.d)

@@ -1,0 +1,143 @@
+/* vessel run: parse the flags into a vm_config, build the VM, run it. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/parse.h"
+#include "core/log.h"
+#include "host/logsink.h"
+#include "vmm/vm.h"
+
+static const char run_usage[] =
+    "usage: vessel run --kernel FILE [options]\n"
+    "\n"
+    "  -k, --kernel FILE   Linux bzImage to boot (64-bit boot protocol 2.12+)\n"
+    "  -i, --initrd FILE   initial ramdisk\n"
+    "  -c, --cmdline TEXT  kernel command line; Vessel adds console=ttyS0 and\n"
+    "                      panic=-1 unless TEXT sets console= or panic=\n"
+    "  -m, --mem SIZE      guest RAM: 256M, 2G, ... (bare number: MiB;\n"
+    "                      default 256M, at least 32M)\n"
+    "  -n, --cpus N        number of vCPUs (default 1)\n"
+    "      --kvm-device F  KVM device node (default /dev/kvm)\n"
+    "  -v, --verbose       more log output (repeat for debug)\n"
+    "  -q, --quiet         errors only\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "On a terminal the guest's serial console is interactive: Ctrl-C goes to\n"
+    "the guest, Ctrl-A x quits, Ctrl-A h shows the escape keys.\n"
+    "\n"
+    "Exit status: 0 guest powered off, 1 start-up error, 2 guest reboot,\n"
+    "3 guest crash, 4 guest panic (pvpanic), 5 host error while running,\n"
+    "128+N stopped by signal N (130 also for Ctrl-A x).\n";
+
+static const struct option run_opts[] = {
+    { "kernel", required_argument, NULL, 'k' },
+    { "initrd", required_argument, NULL, 'i' },
+    { "cmdline", required_argument, NULL, 'c' },
+    { "mem", required_argument, NULL, 'm' },
+    { "cpus", required_argument, NULL, 'n' },
+    { "kvm-device", required_argument, NULL, 'K' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+static int bad(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "vessel: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return -EINVAL;
+}
+
+static int parse_mem(const char *arg, uint64_t *mem)
+{
+    int rc = parse_size(arg, MiB, mem);
+
+    if (rc == -EINVAL)
+        return bad("--mem: '%s' is not a size (examples: 256M, 2G)", arg);
+    if (rc < 0 || *mem > VM_MAX_MEM)
+        return bad("--mem: '%s' is too large (at most 1T)", arg);
+    if (*mem < VM_MIN_MEM)
+        return bad("--mem: '%s' is too small (at least 32M)", arg);
+    if (*mem % (4 * KiB))
+        return bad("--mem: '%s' is not a multiple of 4K", arg);
+    return 0;
+}
+
+static int parse_cpus(const char *arg, unsigned *n)
+{
+    int rc = parse_uint(arg, 1, VM_MAX_CPUS, n);
+
+    if (rc == -EINVAL)
+        return bad("--cpus: '%s' is not a number", arg);
+    if (rc < 0)
+        return bad("--cpus: '%s' is out of range (1 to 64)", arg);
+    return 0;
+}
+
+/* Returns 0, 1 for --help, or -EINVAL after printing why. */
+static int parse_run_args(int argc, char **argv, struct vm_config *cfg,
+                          int *verbosity)
+{
+    int c, rc = 0;
+
+    opterr = 0;
+    optind = 1;
+    while (rc == 0 &&
+           (c = getopt_long(argc, argv, ":k:i:c:m:n:vqh", run_opts, NULL)) != -1) {
+        switch (c) {
+        case 'k': cfg->kernel = optarg; break;
+        case 'i': cfg->initrd = optarg; break;
+        case 'c': cfg->cmdline = optarg; break;
+        case 'm': rc = parse_mem(optarg, &cfg->mem_size); break;
+        case 'n': rc = parse_cpus(optarg, &cfg->ncpus); break;
+        case 'K': cfg->kvm_device = optarg; break;
+        case 'v': (*verbosity)++; break;
+        case 'q': *verbosity = -1; break;
+        case 'h': return 1;
+        case ':': return bad("option '%s' needs a value", argv[optind - 1]);
+        default: return bad("unknown option '%s' (see 'vessel run --help')",
+                            argv[optind - 1]);
+        }
+    }
+    if (rc == 0 && optind < argc)
+        return bad("unexpected argument '%s' (see 'vessel run --help')",
+                   argv[optind]);
+    if (rc == 0 && !cfg->kernel)
+        return bad("%s", "--kernel FILE is required (see 'vessel run --help')");
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct vm_config cfg = { .mem_size = VM_DEFAULT_MEM, .ncpus = 1 };
+    int verbosity = 0, rc;
+    char err[512] = "";
+    struct vm *vm;
+
+    rc = parse_run_args(argc, argv, &cfg, &verbosity);
+    if (rc == 1) {
+        fputs(run_usage, stdout);
+        return 0;
+    }
+    if (rc < 0)
+        return VM_STARTUP_ERROR;
+    host_log_init(verbosity < 0 ? LOG_ERROR
+                  : verbosity == 0 ? LOG_WARN
+                  : verbosity == 1 ? LOG_INFO : LOG_DEBUG);
+    cfg.console_raw = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (vm_create(&vm, &cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "vessel: %s\n", err);
+        return VM_STARTUP_ERROR;
+    }
+    rc = vm_run(vm);
+    if (rc != VM_POWEROFF)
+        log_info("%s", vm->reason);
+    vm_destroy(vm);
+    return rc;
+}

@@ -1,0 +1,86 @@
+/* Device windows on a port-I/O or MMIO address space. */
+#include "core/bus.h"
+
+#include <errno.h>
+#include <string.h>
+
+void bus_init(struct bus *b, const char *name)
+{
+    memset(b, 0, sizeof(*b));
+    b->name = name;
+}
+
+int bus_add(struct bus *b, uint64_t base, uint64_t len,
+            const struct bus_ops *ops, void *dev, const char *name)
+{
+    uint64_t end;
+    unsigned pos = 0;
+
+    if (len == 0 || __builtin_add_overflow(base, len, &end) || !ops)
+        return -EINVAL;
+    if (b->nr == BUS_MAX_DEVICES)
+        return -ENOSPC;
+    for (unsigned i = 0; i < b->nr; i++) {
+        const struct bus_dev *d = &b->d[i];
+        if (base < d->base + d->len && d->base < end)
+            return -EEXIST;
+        if (d->base < base)
+            pos = i + 1;
+    }
+    memmove(&b->d[pos + 1], &b->d[pos], (b->nr - pos) * sizeof(b->d[0]));
+    b->d[pos] = (struct bus_dev){ base, len, ops, dev, name };
+    b->nr++;
+    return 0;
+}
+
+/* Binary search for the window wholly containing [addr, addr+len). */
+static const struct bus_dev *lookup(const struct bus *b, uint64_t addr,
+                                    unsigned len)
+{
+    unsigned lo = 0, hi = b->nr;
+    uint64_t end;
+
+    if (__builtin_add_overflow(addr, (uint64_t)len, &end))
+        return NULL;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        const struct bus_dev *d = &b->d[mid];
+        if (addr < d->base)
+            hi = mid;
+        else if (addr >= d->base + d->len)
+            lo = mid + 1;
+        else
+            return end <= d->base + d->len ? d : NULL;
+    }
+    return NULL;
+}
+
+static bool valid_len(unsigned len)
+{
+    return len == 1 || len == 2 || len == 4 || len == 8;
+}
+
+bool bus_read(struct bus *b, uint64_t addr, void *data, unsigned len)
+{
+    const struct bus_dev *d = valid_len(len) ? lookup(b, addr, len) : NULL;
+
+    if (!d || !d->ops->read) {
+        memset(data, 0xff, len > 8 ? 8 : len);
+        __atomic_fetch_add(&b->unclaimed, 1, __ATOMIC_RELAXED);
+        return false;
+    }
+    d->ops->read(d->dev, addr - d->base, data, len);
+    return true;
+}
+
+bool bus_write(struct bus *b, uint64_t addr, const void *data, unsigned len)
+{
+    const struct bus_dev *d = valid_len(len) ? lookup(b, addr, len) : NULL;
+
+    if (!d || !d->ops->write) {
+        __atomic_fetch_add(&b->unclaimed, 1, __ATOMIC_RELAXED);
+        return false;
+    }
+    d->ops->write(d->dev, addr - d->base, data, len);
+    return true;
+}

@@ -1,0 +1,45 @@
+/* An address space of device windows: one for port I/O, one for MMIO.
+ *
+ * A device sees offsets into its own window, never absolute addresses.
+ * Reads from unclaimed addresses return all-ones; writes are dropped. */
+#ifndef VESSEL_CORE_BUS_H
+#define VESSEL_CORE_BUS_H
+
+#include "core/types.h"
+
+#define BUS_MAX_DEVICES 64
+
+struct bus_ops {
+    /* (len) is 1, 2, 4 or 8; (data) is little-endian, (len) bytes. */
+    void (*read)(void *dev, uint64_t off, void *data, unsigned len);
+    void (*write)(void *dev, uint64_t off, const void *data, unsigned len);
+};
+
+struct bus_dev {
+    uint64_t base, len;
+    const struct bus_ops *ops;
+    void *dev;
+    const char *name;
+};
+
+struct bus {
+    const char *name;             /* "pio" or "mmio", for logs */
+    struct bus_dev d[BUS_MAX_DEVICES]; /* sorted by base, no overlaps */
+    unsigned nr;
+    uint64_t unclaimed;           /* accesses nobody claimed */
+};
+
+void bus_init(struct bus *b, const char *name);
+
+/* Claim [base, base+len) for (ops, dev). Returns 0, -EINVAL if len is 0 or
+ * base+len overflows, -EEXIST on overlap, -ENOSPC when full. Call before
+ * any vCPU runs: lookups take no lock. */
+int bus_add(struct bus *b, uint64_t base, uint64_t len,
+            const struct bus_ops *ops, void *dev, const char *name) MUST_CHECK;
+
+/* Dispatch an access of (len) bytes at (addr). An access that is not wholly
+ * inside one device window is unclaimed. Returns true if a device claimed it. */
+bool bus_read(struct bus *b, uint64_t addr, void *data, unsigned len);
+bool bus_write(struct bus *b, uint64_t addr, const void *data, unsigned len);
+
+#endif

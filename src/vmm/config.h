@@ -1,0 +1,23 @@
+/* What one VM is made of: the result of parsing a command line (or, later,
+ * a config file), consumed by vm_create(). Plain data, no pointers owned. */
+#ifndef VESSEL_VMM_CONFIG_H
+#define VESSEL_VMM_CONFIG_H
+
+#include "core/types.h"
+
+#define VM_MAX_CPUS 64
+#define VM_MIN_MEM (32 * MiB)
+#define VM_MAX_MEM (1024 * GiB)
+#define VM_DEFAULT_MEM (256 * MiB)
+
+struct vm_config {
+    const char *kernel;      /* path to a bzImage */
+    const char *initrd;      /* path or NULL */
+    const char *cmdline;     /* as given by the user, or NULL */
+    uint64_t mem_size;       /* bytes */
+    unsigned ncpus;
+    const char *kvm_device;  /* accelerator device node; NULL: /dev/kvm */
+    bool console_raw;        /* stdin is a terminal the guest should own */
+};
+
+#endif

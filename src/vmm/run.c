@@ -1,0 +1,161 @@
+/* Running a VM: vCPU threads plus the main thread's loop, which feeds
+ * console input to the guest and waits for the end. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "host/term.h"
+#include "vmm/escape.h"
+#include "vmm/vm.h"
+
+#define INPUT_RETRY_MS 2   /* guest's RX FIFO full: try again this soon */
+
+struct console_in {
+    int fd;                    /* -1 once closed */
+    struct escape esc;
+    uint8_t pending[4096];     /* accepted from the host, not yet by the guest */
+    size_t npending;
+};
+
+static void kick_signal(int sig)
+{
+    (void)sig;   /* only interrupts KVM_RUN */
+}
+
+/* Block the signals the main loop reads through a signalfd, in every thread
+ * (threads inherit the mask), and let SIGUSR1 kick vCPUs. */
+static int setup_signals(sigset_t *stop_set)
+{
+    struct sigaction sa;
+    sigset_t all;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = kick_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGUSR1, &sa, NULL) < 0)
+        return -errno;
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(stop_set);
+    sigaddset(stop_set, SIGINT);
+    sigaddset(stop_set, SIGTERM);
+    sigaddset(stop_set, SIGHUP);
+    all = *stop_set;
+    sigaddset(&all, SIGUSR1);
+    return -pthread_sigmask(SIG_BLOCK, &all, NULL);
+}
+
+static void feed_guest(struct vm *vm, struct console_in *in)
+{
+    size_t took;
+
+    if (!in->npending)
+        return;
+    pthread_mutex_lock(&vm->dev_lock);
+    took = platform_console_input(&vm->plat, in->pending, in->npending);
+    pthread_mutex_unlock(&vm->dev_lock);
+    memmove(in->pending, in->pending + took, in->npending - took);
+    in->npending -= took;
+}
+
+static void read_console(struct vm *vm, struct console_in *in)
+{
+    uint8_t buf[sizeof(in->pending) / 2];
+    enum escape_action act;
+    ssize_t n;
+    size_t room = sizeof(in->pending) - in->npending;
+
+    if (room < 2)
+        return;   /* back-pressure: leave bytes in the terminal */
+    n = read(in->fd, buf, room / 2 < sizeof(buf) ? room / 2 : sizeof(buf));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        in->fd = -1;   /* EOF or error: the guest just gets no more input */
+        return;
+    }
+    if (!vm->cfg.console_raw) {
+        memcpy(in->pending + in->npending, buf, (size_t)n);
+        in->npending += (size_t)n;
+    } else {
+        in->npending += escape_filter(&in->esc, buf, (size_t)n,
+                                      in->pending + in->npending, &act);
+        if (act == ESCAPE_QUIT)
+            vm_request_stop(vm, 128 + SIGINT, "stopped from the console");
+        else if (act == ESCAPE_HELP && write(STDERR_FILENO, escape_help,
+                                             sizeof(escape_help) - 1) < 0)
+            log_debug("cannot print help");
+    }
+    feed_guest(vm, in);
+}
+
+static void on_signal(struct vm *vm, int sfd)
+{
+    struct signalfd_siginfo si;
+    char why[64];
+
+    if (read(sfd, &si, sizeof(si)) != sizeof(si))
+        return;
+    snprintf(why, sizeof(why), "stopped by signal %s",
+             strsignal((int)si.ssi_signo));
+    vm_request_stop(vm, 128 + (int)si.ssi_signo, why);
+}
+
+static void main_loop(struct vm *vm, int sfd)
+{
+    struct console_in in = { .fd = STDIN_FILENO };
+
+    while (!vm_stopping(vm)) {
+        struct pollfd p[3] = {
+            { .fd = vm->wake_fd, .events = POLLIN },
+            { .fd = sfd, .events = POLLIN },
+            { .fd = in.fd, .events = POLLIN },
+        };
+        int n = poll(p, 3, in.npending ? INPUT_RETRY_MS : -1);
+
+        if (n < 0 && errno != EINTR) {
+            vm_request_stop(vm, VM_HOST_ERROR, "poll failed");
+            break;
+        }
+        if (p[1].revents & POLLIN)
+            on_signal(vm, sfd);
+        if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+            read_console(vm, &in);
+        feed_guest(vm, &in);
+    }
+}
+
+int vm_run(struct vm *vm)
+{
+    sigset_t stop_set;
+    int sfd, rc;
+
+    rc = setup_signals(&stop_set);
+    sfd = rc < 0 ? -1 : signalfd(-1, &stop_set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        log_error("cannot set up signal handling: %s", strerror(errno));
+        return VM_HOST_ERROR;
+    }
+    if (vm->cfg.console_raw)
+        term_raw_enter(STDIN_FILENO);
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        rc = vcpu_start(&vm->vcpus[i]);
+        if (rc < 0) {
+            vm_request_stop(vm, VM_HOST_ERROR, "cannot start a vCPU thread");
+            break;
+        }
+    }
+    main_loop(vm, sfd);
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        vcpu_kick(&vm->vcpus[i]);
+        if (vm->vcpus[i].started)
+            pthread_join(vm->vcpus[i].thread, NULL);
+    }
+    term_restore();
+    close(sfd);
+    return vm->result;
+}

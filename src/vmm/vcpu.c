@@ -1,0 +1,144 @@
+/* The vCPU threads: enter the guest, dispatch each exit through a table. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "vmm/vm.h"
+
+/* The signal that kicks a vCPU thread out of KVM_RUN (handler installed by
+ * run.c; it does nothing: the point is that KVM_RUN returns with EINTR). */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+typedef void (*vexit_fn)(struct vcpu *vc, const struct vexit *ex);
+
+/* Port I/O, one access at a time; rep ins/outs repeat (count) times over
+ * consecutive slots of the shared data area (already bounds-checked). */
+static void on_pio(struct vcpu *vc, const struct vexit *ex)
+{
+    struct vm *vm = vc->vm;
+
+    pthread_mutex_lock(&vm->dev_lock);
+    for (uint32_t i = 0; i < ex->count; i++) {
+        uint8_t *d = ex->data + (size_t)i * ex->len;
+        if (ex->write)
+            bus_write(&vm->pio, ex->addr, d, ex->len);
+        else
+            bus_read(&vm->pio, ex->addr, d, ex->len);
+    }
+    pthread_mutex_unlock(&vm->dev_lock);
+}
+
+static void on_mmio(struct vcpu *vc, const struct vexit *ex)
+{
+    struct vm *vm = vc->vm;
+
+    pthread_mutex_lock(&vm->dev_lock);
+    if (ex->write)
+        bus_write(&vm->mmio, ex->addr, ex->data, ex->len);
+    else
+        bus_read(&vm->mmio, ex->addr, ex->data, ex->len);
+    pthread_mutex_unlock(&vm->dev_lock);
+}
+
+static void on_intr(struct vcpu *vc, const struct vexit *ex)
+{
+    (void)vc;
+    (void)ex;   /* a kick: the loop re-checks whether the VM is stopping */
+}
+
+static void crash(struct vcpu *vc, const struct vexit *ex, const char *what)
+{
+    char dump[2048];
+    char why[160];
+
+    vc->vm->ops->dump(vc->acc, dump, sizeof(dump));
+    snprintf(why, sizeof(why), "guest crashed: %s on vcpu%u (exit reason %llu, "
+             "detail 0x%llx)", what, vc->id, (unsigned long long)ex->raw,
+             (unsigned long long)ex->detail);
+    log_error("%s\n%s", why, dump);
+    vm_request_stop(vc->vm, VM_CRASH, why);
+}
+
+static void on_shutdown(struct vcpu *vc, const struct vexit *ex)
+{
+    crash(vc, ex, "triple fault");
+}
+
+static void on_internal_error(struct vcpu *vc, const struct vexit *ex)
+{
+    crash(vc, ex, "KVM internal error");
+}
+
+static void on_fail_entry(struct vcpu *vc, const struct vexit *ex)
+{
+    crash(vc, ex, "VM entry failed");
+}
+
+static void on_system_event(struct vcpu *vc, const struct vexit *ex)
+{
+    if (ex->detail == 2 /* KVM_SYSTEM_EVENT_RESET */)
+        vm_request_stop(vc->vm, VM_REBOOT, "guest reset");
+    else
+        vm_request_stop(vc->vm, VM_POWEROFF, "guest powered off");
+}
+
+static const vexit_fn vexit_table[VEXIT__COUNT] = {
+    [VEXIT_PIO] = on_pio,
+    [VEXIT_MMIO] = on_mmio,
+    [VEXIT_INTR] = on_intr,
+    [VEXIT_SHUTDOWN] = on_shutdown,
+    [VEXIT_INTERNAL_ERROR] = on_internal_error,
+    [VEXIT_FAIL_ENTRY] = on_fail_entry,
+    [VEXIT_SYSTEM_EVENT] = on_system_event,
+};
+
+void *vcpu_thread(void *arg)
+{
+    struct vcpu *vc = arg;
+    struct vm *vm = vc->vm;
+    struct vexit ex;
+    sigset_t kick;
+
+    sigemptyset(&kick);
+    sigaddset(&kick, VCPU_KICK_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+    while (!vm_stopping(vm)) {
+        int rc = vm->ops->run(vc->acc, &ex);
+        vexit_fn fn;
+
+        if (rc < 0) {
+            char why[96];
+            snprintf(why, sizeof(why), "vcpu%u: KVM_RUN failed: %s", vc->id,
+                     strerror(-rc));
+            vm_request_stop(vm, VM_HOST_ERROR, why);
+            break;
+        }
+        vc->exits[ex.kind]++;
+        fn = vexit_table[ex.kind];
+        if (!fn) {
+            crash(vc, &ex, "unhandled exit");
+            break;
+        }
+        fn(vc, &ex);
+    }
+    return NULL;
+}
+
+int vcpu_start(struct vcpu *vc)
+{
+    int rc = pthread_create(&vc->thread, NULL, vcpu_thread, vc);
+    if (rc != 0)
+        return -rc;
+    vc->started = true;
+    return 0;
+}
+
+void vcpu_kick(struct vcpu *vc)
+{
+    if (!vc->started)
+        return;
+    vc->vm->ops->kick(vc->acc);
+    pthread_kill(vc->thread, VCPU_KICK_SIGNAL);
+}

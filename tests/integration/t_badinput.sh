@@ -1,0 +1,74 @@
+# Bad input to `vessel run`: one clear line naming the problem, exit status
+# 1, never a crash or a hang. These need no guest to boot.
+
+# bad_input NAME REGEX ARGS...: expect exit 1 and REGEX on stderr, one line.
+bad_input() {
+    local name=$1 want=$2; shift 2
+    vrun "bad-$name" "$@"
+    expect_rc "bad-$name" 1 || return
+    expect_log "bad-$name" "$want" || return
+    if [ "$(wc -l <"$out")" -ne 1 ]; then
+        fail "bad-$name" "want one line of output, got $(wc -l <"$out")" "$out"; return
+    fi
+    pass "bad-$name"
+}
+
+test_bad_inputs() {
+    local tmp=$LOGS/badinput; mkdir -p "$tmp"
+    printf 'not a kernel at all' >"$tmp/short"
+    head -c 8192 /dev/zero >"$tmp/zeros"
+    # A real header with the protocol version patched down to 2.05.
+    cp "$KERNEL" "$tmp/old"
+    printf '\x05\x02' | dd of="$tmp/old" bs=1 seek=$((0x206)) conv=notrunc status=none
+    # A real header with XLF_KERNEL_64 cleared.
+    cp "$KERNEL" "$tmp/no64"
+    x=$(od -An -tu2 -j $((0x236)) -N2 "$tmp/no64" | tr -d ' ')
+    printf "\\x$(printf %02x $(((x & ~1) & 255)))" |
+        dd of="$tmp/no64" bs=1 seek=$((0x236)) conv=notrunc status=none
+    head -c 4096 "$KERNEL" >"$tmp/truncated"
+    head -c $((40 * 1024 * 1024)) /dev/zero >"$tmp/big-initrd"
+    : >"$tmp/unreadable"; chmod 000 "$tmp/unreadable"
+
+    bad_input no-kernel-flag '--kernel FILE is required'
+    bad_input missing-kernel "cannot read kernel '/nonexistent/bzImage': No such file" \
+        --kernel /nonexistent/bzImage
+    bad_input dir-kernel "kernel '/' is not a regular file|Is a directory" --kernel /
+    bad_input not-bzimage 'not a bzImage' --kernel "$tmp/zeros"
+    bad_input short-kernel 'truncated|not a bzImage' --kernel "$tmp/short"
+    bad_input truncated-kernel 'truncated' --kernel "$tmp/truncated"
+    bad_input old-protocol '2\.05.*too old' --kernel "$tmp/old"
+    bad_input no-64bit-entry '64-bit' --kernel "$tmp/no64"
+    bad_input missing-initrd "cannot read initrd '/nonexistent/initrd'" \
+        --kernel "$KERNEL" --initrd /nonexistent/initrd
+    bad_input initrd-no-fit 'initrd' --kernel "$KERNEL" --initrd "$tmp/big-initrd" --mem 40M
+    bad_input mem-small 'too small' --kernel "$KERNEL" --mem 1M
+    bad_input mem-large 'too large' --kernel "$KERNEL" --mem 4096T
+    bad_input mem-garbled "'lots' is not a size" --kernel "$KERNEL" --mem lots
+    bad_input mem-overflow 'too large' --kernel "$KERNEL" --mem 99999999999999999999G
+    bad_input cpus-zero 'out of range' --kernel "$KERNEL" --cpus 0
+    bad_input cpus-many 'out of range' --kernel "$KERNEL" --cpus 1000
+    bad_input cpus-garbled 'not a number' --kernel "$KERNEL" --cpus two
+    bad_input unknown-flag "unknown option '--frobnicate'" --kernel "$KERNEL" --frobnicate
+    bad_input missing-value "needs a value" --kernel
+    bad_input stray-arg "unexpected argument 'extra'" --kernel "$KERNEL" extra
+    bad_input kvm-missing '/dev/kvm does not exist.*modprobe' --kernel "$KERNEL" \
+        --kvm-device /nonexistent/kvm
+    if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && [ -e /dev/kvm ]; then
+        # /dev/kvm as it is, opened by a user without permission
+        # /dev/kvm's own node (10:232) with root-only permissions.
+        local node=/tmp/vessel-kvm-denied
+        rm -f "$node"; mknod "$node" c 10 232 && chmod 600 "$node"
+        cp "$KERNEL" "$tmp/k"; chmod 644 "$tmp/k"
+        out=$LOGS/bad-kvm-denied.log
+        timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
+            "$VESSEL" run --kernel "$tmp/k" --kvm-device "$node" </dev/null >"$out" 2>&1
+        rc=$?
+        expect_rc bad-kvm-denied 1 && expect_log bad-kvm-denied 'permission denied.*kvm' &&
+            pass bad-kvm-denied
+        rm -f "$node"
+    fi
+    # A kernel file that cannot be read
+    if [ "$(id -u)" -ne 0 ]; then
+        bad_input unreadable-kernel 'Permission denied' --kernel "$tmp/unreadable"
+    fi
+}

@@ -1,0 +1,66 @@
+# Booting and ending a guest: power-off, reboot, SMP, panic, time and memory.
+
+test_boot_poweroff() {
+    vboot boot-poweroff poweroff
+    expect_rc boot-poweroff 0 && expect_log boot-poweroff 'VESSEL-BOOT-OK' &&
+        pass boot-poweroff
+}
+
+test_boot_reboot() {
+    vboot boot-reboot reboot
+    expect_rc boot-reboot 2 && expect_log boot-reboot 'VESSEL-BOOT-OK' &&
+        pass boot-reboot
+}
+
+test_boot_two_cpus() {
+    vboot boot-2cpus cpus --cpus 2
+    expect_rc boot-2cpus 0 && expect_log boot-2cpus 'VESSEL-CPUS online=0-1 count=2' &&
+        pass boot-2cpus
+}
+
+test_boot_info() {
+    local host_now guest_now mem
+    vboot boot-info info --mem 384M
+    expect_rc boot-info 0 && expect_log boot-info 'VESSEL-DATE [0-9]+' || return
+    host_now=$(date -u +%s)
+    guest_now=$(sed -n 's/.*VESSEL-DATE \([0-9]*\).*/\1/p' "$out" | tr -d '\r')
+    # The guest's clock came from the RTC / kvmclock: within 10 minutes of
+    # the host's, allowing for a slow emulated boot.
+    if [ $((host_now - guest_now)) -gt 600 ] || [ $((guest_now - host_now)) -gt 60 ]; then
+        fail boot-info "guest time $guest_now, host time $host_now" "$out"; return
+    fi
+    mem=$(sed -n 's/.*VESSEL-MEM \([0-9]*\).*/\1/p' "$out" | tr -d '\r')
+    if [ -z "$mem" ] || [ "$mem" -lt 300000 ] || [ "$mem" -gt 393216 ]; then
+        fail boot-info "guest MemTotal ${mem:-none} kB for --mem 384M" "$out"; return
+    fi
+    expect_log boot-info 'VESSEL-RTC [0-9]+' && expect_log boot-info 'VESSEL-UART [1-9]' &&
+        pass boot-info
+}
+
+test_boot_panic_pvpanic() {
+    vboot boot-panic panic
+    expect_rc boot-panic 4 && expect_log boot-panic 'VESSEL-PANICKING' &&
+        pass boot-panic
+}
+
+test_boot_panic_no_init() {
+    # No initramfs: the kernel cannot mount a root and panics before any
+    # module loads; Vessel's default panic=-1 turns that into a reset.
+    vrun boot-noinit --kernel "$KERNEL" --cmdline "quiet"
+    expect_rc boot-noinit 2 && expect_log boot-noinit 'Kernel panic' &&
+        pass boot-noinit
+}
+
+test_console_input() {
+    out=$LOGS/console-input.log
+    # Feed a line once the guest is ready; the guest echoes it back.
+    ( for _ in $(seq 1 "$GUEST_TIMEOUT"); do
+          grep -q VESSEL-READY "$out" 2>/dev/null && break; sleep 1
+      done
+      printf 'hello-from-host\r' ) |
+        timeout --kill-after=10 "$GUEST_TIMEOUT" "$VESSEL" run --kernel "$KERNEL" \
+            --initrd "$INITRD" --cmdline "vtest=echo quiet" >"$out" 2>&1
+    rc=$?
+    expect_rc console-input 0 && expect_log console-input 'VESSEL-GOT <hello-from-host>' &&
+        pass console-input
+}
