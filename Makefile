@@ -11,6 +11,10 @@ WARN    := -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Wshadow \
            -Wvla -Wstrict-prototypes -Wmissing-prototypes
 HARDEN  := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection \
            -fcf-protection -fPIE -ftrivial-auto-var-init=zero
+# clang 14 gates zero-init behind a flag it means to drop later.
+ifneq ($(shell $(CC) --version 2>/dev/null | grep -c clang),0)
+HARDEN  += -enable-trivial-auto-var-init-zero-knowing-it-will-be-removed-from-clang
+endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
@@ -46,6 +50,11 @@ $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes -c $< -o $@
 
 $(LIBCORE): $(LIBCORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -114,3 +123,4 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(LIBCORE_OBJ:.o=.d) $(VMM_OBJ:.o=.d) $(UNIT_HELP_OBJ:.o=.d)
+.SECONDARY:

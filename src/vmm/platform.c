@@ -51,6 +51,11 @@ static void on_debug_exit(void *ctx, uint8_t code)
     vm_request_stop(ctx, VM_DEBUG_EXIT_BASE + (code & 63), why);
 }
 
+static const struct i8042_ops kbd_ops = { .reset = on_reset };
+static const struct acpi_pm_ops pm_ops = { .poweroff = on_poweroff };
+static const struct pvpanic_ops pvpanic_ops = { .panic = on_panic };
+static const struct debug_exit_ops dbg_ops = { .exit = on_debug_exit };
+
 struct placement {
     uint64_t port, len;
     const struct bus_ops *ops;
@@ -63,12 +68,12 @@ int platform_init(struct platform *p, struct vm *vm, char *err, size_t errlen)
     const struct placement place[] = {
         { UART_COM1_PORT, UART_NR_REGS, &uart_bus_ops, &p->com1, "com1" },
         { RTC_PORT, RTC_NR_PORTS, &rtc_bus_ops, &p->rtc, "rtc" },
-        { I8042_DATA_PORT, 1, &i8042_bus_ops, &p->kbd, "i8042-data" },
-        { I8042_CMD_PORT, 1, &i8042_bus_ops, &p->kbd, "i8042-cmd" },
+        { I8042_DATA_PORT, 1, &i8042_data_bus_ops, &p->kbd, "i8042-data" },
+        { I8042_CMD_PORT, 1, &i8042_cmd_bus_ops, &p->kbd, "i8042-cmd" },
         { ACPI_PM_EVT_PORT, ACPI_PM_EVT_LEN, &acpi_pm_evt_bus_ops, &p->pm, "pm1a-evt" },
         { ACPI_PM_CNT_PORT, ACPI_PM_CNT_LEN, &acpi_pm_cnt_bus_ops, &p->pm, "pm1a-cnt" },
-        { PVPANIC_PORT, 1, &pvpanic_bus_ops, &p->pvpanic, "pvpanic" },
-        { DEBUG_EXIT_PORT, 1, &debug_exit_bus_ops, &p->dbg, "debug-exit" },
+        { PVPANIC_PORT, PVPANIC_LEN, &pvpanic_bus_ops, &p->pvpanic, "pvpanic" },
+        { DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, &debug_exit_bus_ops, &p->dbg, "debug-exit" },
     };
 
     vm->console_out.fd = 1;
@@ -77,11 +82,11 @@ int platform_init(struct platform *p, struct vm *vm, char *err, size_t errlen)
     rtc_init(&p->rtc, &host_clock_ops, NULL);
     rtc_set_mem_size(&p->rtc, vm->gm.r[0].size,
                      vm->gm.nr > 1 ? vm->gm.r[1].size : 0);
-    i8042_init(&p->kbd, on_reset, vm);
+    i8042_init(&p->kbd, &kbd_ops, vm);
     acpi_pm_init(&p->pm, irq_line_of(&p->sci_irq, vm, ACPI_PM_SCI_IRQ),
-                 on_poweroff, vm);
-    pvpanic_init(&p->pvpanic, on_panic, vm);
-    debug_exit_init(&p->dbg, on_debug_exit, vm);
+                 &pm_ops, vm);
+    pvpanic_init(&p->pvpanic, &pvpanic_ops, vm);
+    debug_exit_init(&p->dbg, &dbg_ops, vm);
     for (size_t i = 0; i < ARRAY_SIZE(place); i++) {
         int rc = bus_add(&vm->pio, place[i].port, place[i].len, place[i].ops,
                          place[i].dev, place[i].name);

@@ -27,7 +27,7 @@ struct platform {
     struct acpi_pm pm;
     struct pvpanic pvpanic;
     struct debug_exit dbg;
-    struct platform_irq com1_irq, rtc_irq, sci_irq;
+    struct platform_irq com1_irq, sci_irq;
 };
 
 /* Initialise and place every platform device on vm's port bus. Call once,

@@ -87,7 +87,7 @@ static void read_console(struct vm *vm, struct console_in *in)
         if (act == ESCAPE_QUIT)
             vm_request_stop(vm, 128 + SIGINT, "stopped from the console");
         else if (act == ESCAPE_HELP && write(STDERR_FILENO, escape_help,
-                                             sizeof(escape_help) - 1) < 0)
+                                             strlen(escape_help)) < 0)
             log_debug("cannot print help");
     }
     feed_guest(vm, in);

@@ -26,7 +26,7 @@ test_bad_inputs() {
     printf "\\x$(printf %02x $(((x & ~1) & 255)))" |
         dd of="$tmp/no64" bs=1 seek=$((0x236)) conv=notrunc status=none
     head -c 4096 "$KERNEL" >"$tmp/truncated"
-    head -c $((40 * 1024 * 1024)) /dev/zero >"$tmp/big-initrd"
+    head -c $((100 * 1024 * 1024)) /dev/zero >"$tmp/big-initrd"
     : >"$tmp/unreadable"; chmod 000 "$tmp/unreadable"
 
     bad_input no-kernel-flag '--kernel FILE is required'
@@ -40,7 +40,11 @@ test_bad_inputs() {
     bad_input no-64bit-entry '64-bit' --kernel "$tmp/no64"
     bad_input missing-initrd "cannot read initrd '/nonexistent/initrd'" \
         --kernel "$KERNEL" --initrd /nonexistent/initrd
-    bad_input initrd-no-fit 'initrd' --kernel "$KERNEL" --initrd "$tmp/big-initrd" --mem 40M
+    bad_input initrd-no-fit 'initrd does not fit' --kernel "$KERNEL" \
+        --initrd "$tmp/big-initrd" --mem 128M
+    bad_input initrd-too-large "initrd '.*' is too large" --kernel "$KERNEL" \
+        --initrd "$tmp/big-initrd" --mem 64M
+    bad_input kernel-no-fit 'kernel does not fit' --kernel "$KERNEL" --mem 32M
     bad_input mem-small 'too small' --kernel "$KERNEL" --mem 1M
     bad_input mem-large 'too large' --kernel "$KERNEL" --mem 4096T
     bad_input mem-garbled "'lots' is not a size" --kernel "$KERNEL" --mem lots
@@ -51,7 +55,7 @@ test_bad_inputs() {
     bad_input unknown-flag "unknown option '--frobnicate'" --kernel "$KERNEL" --frobnicate
     bad_input missing-value "needs a value" --kernel
     bad_input stray-arg "unexpected argument 'extra'" --kernel "$KERNEL" extra
-    bad_input kvm-missing '/dev/kvm does not exist.*modprobe' --kernel "$KERNEL" \
+    bad_input kvm-missing '/nonexistent/kvm does not exist.*modprobe kvm_' --kernel "$KERNEL" \
         --kvm-device /nonexistent/kvm
     if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && [ -e /dev/kvm ]; then
         # /dev/kvm as it is, opened by a user without permission

@@ -53,17 +53,18 @@ static int set_msrs(struct accel_vcpu *vc)
         { MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
         { MSR_MTRR_DEF_TYPE, MTRR_ENABLE_WB },
     };
-    struct {
+    union {
         struct kvm_msrs h;
-        struct kvm_msr_entry e[ARRAY_SIZE(init)];
+        uint8_t bytes[sizeof(struct kvm_msrs) +
+                      ARRAY_SIZE(init) * sizeof(struct kvm_msr_entry)];
     } m;
     int n;
 
     memset(&m, 0, sizeof(m));
     m.h.nmsrs = ARRAY_SIZE(init);
     for (size_t i = 0; i < ARRAY_SIZE(init); i++) {
-        m.e[i].index = init[i].index;
-        m.e[i].data = init[i].data;
+        m.h.entries[i].index = init[i].index;
+        m.h.entries[i].data = init[i].data;
     }
     n = ioctl(vc->fd, KVM_SET_MSRS, &m);
     if (n < 0)

@@ -115,9 +115,10 @@ static unsigned kvm_max_vcpus(struct accel *a)
  * interrupt source override IRQ0 -> GSI2. */
 static int kvm_set_routing(struct accel_vm *vm)
 {
-    struct {
+    union {
         struct kvm_irq_routing r;
-        struct kvm_irq_routing_entry e[40];
+        uint8_t bytes[sizeof(struct kvm_irq_routing) +
+                      40 * sizeof(struct kvm_irq_routing_entry)];
     } t;
     unsigned n = 0;
 
@@ -125,7 +126,7 @@ static int kvm_set_routing(struct accel_vm *vm)
     for (unsigned gsi = 0; gsi < 16; gsi++) {
         if (gsi == 2)
             continue;   /* cascade: not a device line */
-        t.e[n++] = (struct kvm_irq_routing_entry){
+        t.r.entries[n++] = (struct kvm_irq_routing_entry){
             .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
             .u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
                                               : KVM_IRQCHIP_PIC_SLAVE,
@@ -134,7 +135,7 @@ static int kvm_set_routing(struct accel_vm *vm)
     for (unsigned gsi = 0; gsi < 24; gsi++) {
         if (gsi == 2)
             continue;
-        t.e[n++] = (struct kvm_irq_routing_entry){
+        t.r.entries[n++] = (struct kvm_irq_routing_entry){
             .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
             .u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC,
                            .pin = gsi == 0 ? 2 : gsi } };

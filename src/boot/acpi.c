@@ -1,0 +1,458 @@
+/* ACPI table generation; the contract is in acpi.h. Table layouts are from
+ * ACPI 6.x chapter 5 (5.2.5 RSDP, 5.2.6 header, 5.2.7 RSDT, 5.2.8 XSDT,
+ * 5.2.9 FADT, 5.2.10 FACS, 5.2.12 MADT). */
+#include "boot/acpi.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "boot/aml.h"
+#include "boot/layout.h"
+
+#define OEM_ID "VESSEL"           /* 6 bytes */
+#define OEM_TABLE_ID "VESSELVM"   /* 8 bytes */
+#define OEM_REVISION 1U
+#define CREATOR_ID "VSSL"
+#define CREATOR_REVISION 1U
+
+#define HDR_LEN 36U               /* System Description Table Header */
+#define RSDP_LEN 36U              /* revision 2 */
+#define RSDP_V1_LEN 20U           /* what the first checksum covers */
+#define FADT_LEN 276U             /* ACPI 6.0+ */
+#define FACS_LEN 64U
+#define MADT_BODY 8U              /* LAPIC address + flags */
+
+/* Scratch for one table while it is built; the largest today is the MADT
+ * at 255 CPUs (about 2 KiB). */
+#define TABLE_MAX (16 * 1024U)
+
+/* FADT fixed feature flags (5.2.9, table "Fixed ACPI Description Table
+ * Fixed Feature Flags"). */
+#define FADT_F_WBINVD (1U << 0)
+#define FADT_F_PROC_C1 (1U << 2)
+#define FADT_F_SLP_BUTTON (1U << 5) /* no fixed-feature sleep button */
+/* IA-PC boot architecture flags. */
+#define FADT_IAPC_8042 (1U << 1)
+#define FADT_IAPC_VGA_NOT_PRESENT (1U << 2)
+
+/* Generic Address Structure (5.2.3.2). */
+#define GAS_SYSTEM_IO 1U
+#define GAS_ACCESS_WORD 2U
+
+#define MADT_PCAT_COMPAT 1U
+#define MADT_LAPIC 0U
+#define MADT_IOAPIC 1U
+#define MADT_ISO 2U
+#define MADT_LAPIC_NMI 4U
+#define MADT_LAPIC_ENABLED 1U
+/* MPS INTI flags: polarity bits 1:0 (01 active high), trigger bits 3:2
+ * (11 level); 0 means "conforms to the bus" (ISA: edge, high). */
+#define MPS_INTI_CONFORMS 0x0000U
+#define MPS_INTI_LEVEL_HIGH 0x000DU
+
+enum acpi_tid {
+    ACPI_T_FACS,
+    ACPI_T_DSDT,
+    ACPI_T_FADT,
+    ACPI_T_MADT,
+    ACPI_T__COUNT
+};
+
+/* Addresses of the tables placed so far, for tables that point at others. */
+struct acpi_ctx {
+    gpa_t addr[ACPI_T__COUNT];
+};
+
+/* A builder writes the table body after the header at buf[HDR_LEN] (or the
+ * whole table if raw) and returns its total length in (*len). */
+typedef int (*acpi_build_fn)(const struct acpi_config *cfg,
+                             const struct acpi_ctx *ctx, uint8_t *buf,
+                             size_t cap, size_t *len);
+
+struct acpi_table_def {
+    enum acpi_tid id;
+    char sig[5];
+    uint8_t revision;
+    bool raw;                     /* no standard header, no checksum */
+    bool in_xsdt;                 /* listed in the RSDT and XSDT */
+    uint64_t align;
+    bool (*wanted)(const struct acpi_config *cfg); /* NULL: always */
+    acpi_build_fn build;
+};
+
+static void put16(uint8_t *p, size_t off, uint16_t v)
+{
+    p[off] = (uint8_t)v;
+    p[off + 1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, size_t off, uint32_t v)
+{
+    put16(p, off, (uint16_t)v);
+    put16(p, off + 2, (uint16_t)(v >> 16));
+}
+
+static void put64(uint8_t *p, size_t off, uint64_t v)
+{
+    put32(p, off, (uint32_t)v);
+    put32(p, off + 4, (uint32_t)(v >> 32));
+}
+
+static uint8_t checksum(const uint8_t *p, size_t len)
+{
+    uint8_t sum = 0;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        sum = (uint8_t)(sum + p[i]);
+    return (uint8_t)(0x100U - sum);
+}
+
+/* Generic Address Structure for a block of (len) I/O ports at (port). */
+static void put_gas_io(uint8_t *p, size_t off, uint16_t port, unsigned len)
+{
+    p[off] = GAS_SYSTEM_IO;
+    p[off + 1] = (uint8_t)(len * 8);  /* register bit width */
+    p[off + 2] = 0;                   /* bit offset */
+    p[off + 3] = GAS_ACCESS_WORD;     /* PM1 registers are 16 bits wide */
+    put64(p, off + 4, port);
+}
+
+static void put_header(uint8_t *t, const struct acpi_table_def *d,
+                       size_t len)
+{
+    memcpy(t, d->sig, 4);
+    put32(t, 4, (uint32_t)len);
+    t[8] = d->revision;
+    t[9] = 0;
+    memcpy(t + 10, OEM_ID, 6);
+    memcpy(t + 16, OEM_TABLE_ID, 8);
+    put32(t, 24, OEM_REVISION);
+    memcpy(t + 28, CREATOR_ID, 4);
+    put32(t, 32, CREATOR_REVISION);
+}
+
+/* ---- tables ------------------------------------------------------------ */
+
+static int build_facs(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
+                      uint8_t *buf, size_t cap, size_t *len)
+{
+    (void)cfg;
+    (void)ctx;
+    if (cap < FACS_LEN)
+        return -ENOSPC;
+    memset(buf, 0, FACS_LEN);
+    memcpy(buf, "FACS", 4);
+    put32(buf, 4, FACS_LEN);
+    buf[32] = 2;                      /* version */
+    *len = FACS_LEN;
+    return 0;
+}
+
+static void dsdt_com1(struct aml *a)
+{
+    aml_device_open(a, "COM1");
+    aml_name(a, "_HID");
+    aml_eisaid(a, "PNP0501");
+    aml_name(a, "_UID");
+    aml_integer(a, 1);
+    aml_name(a, "_CRS");
+    aml_buffer_open(a);
+    aml_res_io(a, ACPI_COM1_PORT, ACPI_COM1_PORT, 1, 8);
+    aml_res_irq(a, 1U << ACPI_COM1_IRQ);
+    aml_res_end(a);
+    aml_close(a);
+    aml_close(a);
+}
+
+static void dsdt_pvpanic(struct aml *a)
+{
+    aml_device_open(a, "PEVT");
+    aml_name(a, "_HID");
+    aml_string(a, "QEMU0001");
+    aml_name(a, "_CRS");
+    aml_buffer_open(a);
+    aml_res_io(a, ACPI_PVPANIC_PORT, ACPI_PVPANIC_PORT, 1, 1);
+    aml_res_end(a);
+    aml_close(a);
+    aml_method_open(a, "_STA", 0, false);
+    aml_return(a);
+    aml_integer(a, 0x0F);             /* present, enabled, shown, works */
+    aml_close(a);
+    aml_close(a);
+}
+
+static int build_dsdt(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
+                      uint8_t *buf, size_t cap, size_t *len)
+{
+    struct aml a;
+    size_t n;
+    int rc;
+
+    (void)ctx;
+    aml_init(&a, buf + HDR_LEN, cap - HDR_LEN);
+    /* \_S5: {PM1a SLP_TYP, PM1b SLP_TYP, reserved, reserved} (7.4.2) */
+    aml_name(&a, "\\_S5_");
+    aml_package_open(&a, 4);
+    aml_integer(&a, ACPI_SLP_TYP_S5);
+    aml_integer(&a, ACPI_SLP_TYP_S5);
+    aml_integer(&a, 0);
+    aml_integer(&a, 0);
+    aml_close(&a);
+
+    aml_scope_open(&a, "\\_SB_");
+    dsdt_com1(&a);
+    if (cfg->pvpanic)
+        dsdt_pvpanic(&a);
+    aml_close(&a);
+
+    rc = aml_finish(&a, &n);
+    if (rc < 0)
+        return rc;
+    *len = HDR_LEN + n;
+    return 0;
+}
+
+static int build_fadt(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
+                      uint8_t *buf, size_t cap, size_t *len)
+{
+    uint8_t *f = buf;
+    gpa_t facs = ctx->addr[ACPI_T_FACS], dsdt = ctx->addr[ACPI_T_DSDT];
+
+    if (cap < FADT_LEN)
+        return -ENOSPC;
+    memset(f + HDR_LEN, 0, FADT_LEN - HDR_LEN);
+    /* All tables are below 1 MiB. The FACS pointer goes in FIRMWARE_CTRL
+     * only: 5.2.9 allows at most one of it and X_FIRMWARE_CTRL to be set.
+     * The DSDT is in both DSDT and X_DSDT, with the same value. */
+    put32(f, 36, (uint32_t)facs);            /* FIRMWARE_CTRL */
+    put32(f, 40, (uint32_t)dsdt);            /* DSDT */
+    put16(f, 46, cfg->sci_irq);              /* SCI_INT */
+    /* SMI_CMD (48), ACPI_ENABLE/DISABLE stay 0: no SMM, ACPI always on. */
+    put32(f, 56, cfg->pm_evt_port);          /* PM1a_EVT_BLK */
+    put32(f, 64, cfg->pm_cnt_port);          /* PM1a_CNT_BLK */
+    f[88] = ACPI_FADT_PM1_EVT_LEN;                 /* PM1_EVT_LEN */
+    f[89] = ACPI_FADT_PM1_CNT_LEN;                 /* PM1_CNT_LEN */
+    /* PM_TMR_LEN (91), GPE0/1 lengths stay 0: no PM timer, no GPEs. */
+    put16(f, 96, 101);                       /* P_LVL2_LAT > 100: no C2 */
+    put16(f, 98, 1001);                      /* P_LVL3_LAT > 1000: no C3 */
+    put16(f, 109, (uint16_t)(FADT_IAPC_VGA_NOT_PRESENT |
+                             (cfg->i8042 ? FADT_IAPC_8042 : 0U)));
+    put32(f, 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON);
+    /* RESET_REG (116) and RESET_VALUE (128) stay 0: RESET_REG_SUP clear. */
+    f[131] = 3;                              /* FADT minor version: 6.3 */
+    put64(f, 140, dsdt);                     /* X_DSDT */
+    /* X_PM1a_EVT_BLK, X_PM1a_CNT_BLK */
+    put_gas_io(f, 148, cfg->pm_evt_port, ACPI_FADT_PM1_EVT_LEN);
+    put_gas_io(f, 172, cfg->pm_cnt_port, ACPI_FADT_PM1_CNT_LEN);
+    memcpy(f + 268, OEM_TABLE_ID, 8);        /* hypervisor vendor identity */
+    *len = FADT_LEN;
+    return 0;
+}
+
+static size_t madt_entry(uint8_t *m, size_t off, uint8_t type, uint8_t len)
+{
+    memset(m + off, 0, len);
+    m[off] = type;
+    m[off + 1] = len;
+    return off + len;
+}
+
+static size_t madt_iso(uint8_t *m, size_t off, uint8_t irq, uint32_t gsi,
+                       uint16_t flags)
+{
+    size_t end = madt_entry(m, off, MADT_ISO, 10);
+
+    m[off + 2] = 0;                          /* bus: ISA */
+    m[off + 3] = irq;
+    put32(m, off + 4, gsi);
+    put16(m, off + 8, flags);
+    return end;
+}
+
+static int build_madt(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
+                      uint8_t *buf, size_t cap, size_t *len)
+{
+    /* header, LAPICs, one IOAPIC, two overrides, one LAPIC NMI */
+    size_t need = HDR_LEN + MADT_BODY + 8 * (size_t)cfg->ncpus + 12 + 2 * 10 +
+                  6;
+    size_t off = HDR_LEN, e;
+    unsigned i;
+
+    (void)ctx;
+    if (cap < need)
+        return -ENOSPC;
+    put32(buf, off, ACPI_LAPIC_BASE);
+    put32(buf, off + 4, MADT_PCAT_COMPAT);
+    off += MADT_BODY;
+    for (i = 0; i < cfg->ncpus; i++) {
+        e = off;
+        off = madt_entry(buf, off, MADT_LAPIC, 8);
+        buf[e + 2] = (uint8_t)i;             /* ACPI processor UID */
+        buf[e + 3] = (uint8_t)i;             /* APIC ID */
+        put32(buf, e + 4, MADT_LAPIC_ENABLED);
+    }
+    e = off;
+    off = madt_entry(buf, off, MADT_IOAPIC, 12);
+    buf[e + 2] = cfg->ioapic_id;
+    put32(buf, e + 4, ACPI_IOAPIC_BASE);
+    put32(buf, e + 8, 0);                    /* GSI base */
+    /* The PIT's IRQ 0 is wired to IOAPIC pin 2; the SCI is level, high. */
+    off = madt_iso(buf, off, 0, 2, MPS_INTI_CONFORMS);
+    off = madt_iso(buf, off, cfg->sci_irq, cfg->sci_irq, MPS_INTI_LEVEL_HIGH);
+    e = off;
+    off = madt_entry(buf, off, MADT_LAPIC_NMI, 6);
+    buf[e + 2] = 0xFF;                       /* all processors */
+    put16(buf, e + 3, MPS_INTI_CONFORMS);
+    buf[e + 5] = 1;                          /* LINT1 */
+    *len = off;
+    return 0;
+}
+
+/* Built in this order, placed in this order after the RSDP; a table that
+ * points at others comes after them. */
+static const struct acpi_table_def acpi_tables[] = {
+    { ACPI_T_FACS, "FACS", 0, true, false, 64, NULL, build_facs },
+    { ACPI_T_DSDT, "DSDT", 2, false, false, 16, NULL, build_dsdt },
+    { ACPI_T_FADT, "FACP", 6, false, true, 16, NULL, build_fadt },
+    { ACPI_T_MADT, "APIC", 5, false, true, 16, NULL, build_madt },
+};
+
+/* ---- assembly ---------------------------------------------------------- */
+
+static int config_check(const struct acpi_config *cfg)
+{
+    if (cfg->ncpus == 0 || cfg->ncpus > ACPI_MAX_CPUS)
+        return -EINVAL;
+    if (cfg->sci_irq == 0 || cfg->sci_irq == 2 || cfg->sci_irq > 15)
+        return -EINVAL;
+    if (cfg->pm_evt_port == 0 || cfg->pm_cnt_port == 0 ||
+        cfg->pm_evt_port > UINT16_MAX - ACPI_FADT_PM1_EVT_LEN ||
+        cfg->pm_cnt_port > UINT16_MAX - ACPI_FADT_PM1_CNT_LEN)
+        return -EINVAL;
+    return 0;
+}
+
+/* Reserve (len) bytes at (*next) aligned to (align); the address goes to
+ * (*at). -ENOSPC past the end of the ACPI area. */
+static int acpi_alloc(gpa_t *next, uint64_t len, uint64_t align, gpa_t *at)
+{
+    gpa_t a = align_up(*next, align);
+
+    if (len > LAYOUT_ACPI_END || a > LAYOUT_ACPI_END - len)
+        return -ENOSPC;
+    *at = a;
+    *next = a + len;
+    return 0;
+}
+
+/* RSDT (4-byte entries) or XSDT (8-byte entries) listing (n) tables. */
+static int write_sdt(struct gmem *gm, gpa_t *next, const char *sig,
+                     unsigned width, const gpa_t *tbl, unsigned n,
+                     uint8_t *buf, gpa_t *at)
+{
+    const struct acpi_table_def d = { .sig = { sig[0], sig[1], sig[2], sig[3] },
+                                      .revision = 1 };
+    size_t len = HDR_LEN + (size_t)width * n;
+    unsigned i;
+    int rc;
+
+    rc = acpi_alloc(next, len, 16, at);
+    if (rc < 0)
+        return rc;
+    put_header(buf, &d, len);
+    for (i = 0; i < n; i++) {
+        if (width == 8)
+            put64(buf, HDR_LEN + 8 * (size_t)i, tbl[i]);
+        else
+            put32(buf, HDR_LEN + 4 * (size_t)i, (uint32_t)tbl[i]);
+    }
+    buf[9] = checksum(buf, len);
+    return gmem_write(gm, *at, buf, len);
+}
+
+static int write_rsdp(struct gmem *gm, gpa_t rsdt, gpa_t xsdt)
+{
+    uint8_t r[RSDP_LEN] = { 0 };
+
+    memcpy(r, "RSD PTR ", 8);
+    memcpy(r + 9, OEM_ID, 6);
+    r[15] = 2;                               /* revision: ACPI 2.0+ */
+    put32(r, 16, (uint32_t)rsdt);
+    put32(r, 20, RSDP_LEN);
+    put64(r, 24, xsdt);
+    r[8] = checksum(r, RSDP_V1_LEN);
+    r[32] = checksum(r, RSDP_LEN);
+    return gmem_write(gm, LAYOUT_ACPI_BASE, r, sizeof(r));
+}
+
+static int place_table(struct gmem *gm, const struct acpi_config *cfg,
+                       const struct acpi_table_def *d, struct acpi_ctx *ctx,
+                       gpa_t *next, uint8_t *buf)
+{
+    size_t len = 0;
+    gpa_t at;
+    int rc;
+
+    rc = d->build(cfg, ctx, buf, TABLE_MAX, &len);
+    if (rc < 0)
+        return rc;
+    rc = acpi_alloc(next, len, d->align, &at);
+    if (rc < 0)
+        return rc;
+    if (!d->raw) {
+        put_header(buf, d, len);
+        buf[9] = checksum(buf, len);
+    }
+    ctx->addr[d->id] = at;
+    return gmem_write(gm, at, buf, len);
+}
+
+void acpi_config_init(struct acpi_config *cfg, unsigned ncpus)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->ncpus = ncpus;
+    cfg->pm_evt_port = ACPI_PM_EVT_PORT_DEFAULT;
+    cfg->pm_cnt_port = ACPI_PM_CNT_PORT_DEFAULT;
+    cfg->sci_irq = ACPI_SCI_IRQ_DEFAULT;
+    cfg->ioapic_id = 0;
+    cfg->i8042 = true;
+    cfg->pvpanic = false;
+}
+
+int acpi_build(struct gmem *gm, const struct acpi_config *cfg, gpa_t *rsdp_out)
+{
+    uint8_t buf[TABLE_MAX];
+    gpa_t listed[ARRAY_SIZE(acpi_tables)];
+    struct acpi_ctx ctx = { { 0 } };
+    gpa_t next = LAYOUT_ACPI_BASE + RSDP_LEN, rsdt, xsdt;
+    unsigned i, n = 0;
+    int rc;
+
+    rc = config_check(cfg);
+    if (rc < 0)
+        return rc;
+    rc = gmem_fill(gm, LAYOUT_ACPI_BASE, 0, LAYOUT_ACPI_END - LAYOUT_ACPI_BASE);
+    if (rc < 0)
+        return rc;
+    for (i = 0; i < ARRAY_SIZE(acpi_tables); i++) {
+        const struct acpi_table_def *d = &acpi_tables[i];
+
+        if (d->wanted && !d->wanted(cfg))
+            continue;
+        rc = place_table(gm, cfg, d, &ctx, &next, buf);
+        if (rc < 0)
+            return rc;
+        if (d->in_xsdt)
+            listed[n++] = ctx.addr[d->id];
+    }
+    rc = write_sdt(gm, &next, "RSDT", 4, listed, n, buf, &rsdt);
+    if (rc == 0)
+        rc = write_sdt(gm, &next, "XSDT", 8, listed, n, buf, &xsdt);
+    if (rc == 0)
+        rc = write_rsdp(gm, rsdt, xsdt);
+    if (rc < 0)
+        return rc;
+    *rsdp_out = LAYOUT_ACPI_BASE;
+    return 0;
+}

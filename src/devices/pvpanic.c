@@ -1,0 +1,51 @@
+/* pvpanic ISA port: see pvpanic.h. */
+#include "devices/pvpanic.h"
+
+uint8_t pvpanic_read(const struct pvpanic *p)
+{
+    (void)p;
+    return PVPANIC_EVENTS;
+}
+
+void pvpanic_write(struct pvpanic *p, uint8_t val)
+{
+    val &= PVPANIC_EVENTS; /* GUEST: unknown bits dropped */
+    if (val == 0)
+        return;
+    p->st.events = val;
+    if (!p->ops)
+        return;
+    if (val & PVPANIC_PANICKED) {
+        if (p->ops->panic)
+            p->ops->panic(p->ops_ctx);
+    } else if (p->ops->crash_loaded) {
+        p->ops->crash_loaded(p->ops_ctx);
+    }
+}
+
+void pvpanic_init(struct pvpanic *p, const struct pvpanic_ops *ops, void *ctx)
+{
+    p->st = (struct pvpanic_state){0};
+    p->ops = ops;
+    p->ops_ctx = ctx;
+}
+
+static void pvpanic_bus_read(void *dev, uint64_t off, void *data, unsigned len)
+{
+    uint8_t *b = data;
+
+    for (unsigned i = 0; i < len; i++)
+        b[i] = (i == 0 && off == 0) ? pvpanic_read(dev) : 0xff;
+}
+
+static void pvpanic_bus_write(void *dev, uint64_t off, const void *data,
+                              unsigned len)
+{
+    if (len && off == 0)
+        pvpanic_write(dev, *(const uint8_t *)data);
+}
+
+const struct bus_ops pvpanic_bus_ops = {
+    .read = pvpanic_bus_read,
+    .write = pvpanic_bus_write,
+};
