@@ -113,6 +113,7 @@ demo: deps
 # Guest boots: run inside tools/kvmbox where /dev/kvm is missing.
 integration: deps
 	$(Q)$(MAKE) --no-print-directory all guest-images
+	$(Q)$(MAKE) --no-print-directory SAN=1 all
 	$(Q)tools/kvmbox --timeout 1500 -- tests/integration/run
 
 # Everything, with one summary line at the end.

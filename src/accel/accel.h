@@ -54,6 +54,12 @@ struct accel_entry_state {
     uint16_t gdt_limit;
 };
 
+/* One counter the accelerator keeps, e.g. "kvm.vcpu.exits". */
+struct accel_stat {
+    char name[64];
+    uint64_t value;
+};
+
 struct accel_vm_config {
     unsigned ncpus;
 };
@@ -89,6 +95,10 @@ struct accel_ops {
     void (*kick)(struct accel_vcpu *vc);
     /* Write a human-readable register dump into (buf). */
     void (*dump)(struct accel_vcpu *vc, char *buf, size_t len);
+    /* Fill (out) with up to (max) counters of the VM and its vCPUs (summed
+     * over vCPUs); returns how many. */
+    size_t (*stats)(struct accel_vm *vm, struct accel_vcpu *const *vcpus,
+                    unsigned nvcpus, struct accel_stat *out, size_t max);
 };
 
 extern const struct accel_ops kvm_accel_ops;

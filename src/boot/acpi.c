@@ -310,12 +310,20 @@ static int build_madt(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
 }
 
 /* Built in this order, placed in this order after the RSDP; a table that
- * points at others comes after them. */
+ * points at others comes after them. The RSDT and XSDT go last. To add a
+ * table (MCFG, SSDT...): an acpi_tid, a builder, a line here, and a
+ * (wanted) test if the config can leave it out. */
 static const struct acpi_table_def acpi_tables[] = {
-    { ACPI_T_FACS, "FACS", 0, true, false, 64, NULL, build_facs },
-    { ACPI_T_DSDT, "DSDT", 2, false, false, 16, NULL, build_dsdt },
-    { ACPI_T_FADT, "FACP", 6, false, true, 16, NULL, build_fadt },
-    { ACPI_T_MADT, "APIC", 5, false, true, 16, NULL, build_madt },
+    /* FACS: 64-byte aligned (5.2.10); no header, no checksum */
+    { .id = ACPI_T_FACS, .sig = "FACS", .raw = true, .align = 64,
+      .build = build_facs },
+    /* DSDT revision 2: 64-bit AML integers */
+    { .id = ACPI_T_DSDT, .sig = "DSDT", .revision = 2, .align = 16,
+      .build = build_dsdt },
+    { .id = ACPI_T_FADT, .sig = "FACP", .revision = 6, .in_xsdt = true,
+      .align = 16, .build = build_fadt },
+    { .id = ACPI_T_MADT, .sig = "APIC", .revision = 5, .in_xsdt = true,
+      .align = 16, .build = build_madt },
 };
 
 /* ---- assembly ---------------------------------------------------------- */

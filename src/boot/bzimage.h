@@ -73,7 +73,8 @@ struct boot_load_args {
     const uint8_t *initrd;        /* NULL or initrd_len 0: no initrd */
     size_t initrd_len;
     uint64_t ram_low;             /* RAM is [0, ram_low): layout_ram_low() */
-    uint64_t ram_high;            /* RAM at 4 GiB: layout_ram_high() */
+    uint64_t ram_high;            /* RAM at 4 GiB: layout_ram_high(); the
+                                   * loader keeps everything below 4 GiB */
     const struct e820_entry *e820; /* copied into boot_params */
     unsigned e820_nr;             /* at most E820_MAX_ENTRIES */
     gpa_t rsdp;                   /* ACPI RSDP, 0 for none (protocol 2.14+) */

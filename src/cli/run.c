@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/parse.h"
 #include "core/log.h"
+#include "host/clock.h"
 #include "host/logsink.h"
 #include "vmm/vm.h"
 
@@ -22,6 +23,8 @@ static const char run_usage[] =
     "                      default 256M, at least 32M)\n"
     "  -n, --cpus N        number of vCPUs (default 1)\n"
     "      --kvm-device F  KVM device node (default /dev/kvm)\n"
+    "      --stats FILE    write counters (exits, KVM stats, start-up cost,\n"
+    "                      memory) to FILE when the VM ends\n"
     "  -v, --verbose       more log output (repeat for debug)\n"
     "  -q, --quiet         errors only\n"
     "  -h, --help          this help\n"
@@ -40,6 +43,7 @@ static const struct option run_opts[] = {
     { "mem", required_argument, NULL, 'm' },
     { "cpus", required_argument, NULL, 'n' },
     { "kvm-device", required_argument, NULL, 'K' },
+    { "stats", required_argument, NULL, 'S' },
     { "verbose", no_argument, NULL, 'v' },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
@@ -97,6 +101,7 @@ static int parse_run_args(int argc, char **argv, struct vm_config *cfg,
         case 'm': rc = parse_mem(optarg, &cfg->mem_size); break;
         case 'n': rc = parse_cpus(optarg, &cfg->ncpus); break;
         case 'K': cfg->kvm_device = optarg; break;
+        case 'S': cfg->stats_path = optarg; break;
         case 'v': (*verbosity)++; break;
         case 'q': *verbosity = -1; break;
         case 'h': return 1;
@@ -115,7 +120,8 @@ static int parse_run_args(int argc, char **argv, struct vm_config *cfg,
 
 int cmd_run(int argc, char **argv)
 {
-    struct vm_config cfg = { .mem_size = VM_DEFAULT_MEM, .ncpus = 1 };
+    struct vm_config cfg = { .mem_size = VM_DEFAULT_MEM, .ncpus = 1,
+                             .start_ns = host_mono_ns() };
     int verbosity = 0, rc;
     char err[512] = "";
     struct vm *vm;
@@ -137,7 +143,9 @@ int cmd_run(int argc, char **argv)
     }
     rc = vm_run(vm);
     if (rc != VM_POWEROFF)
-        log_info("%s", vm->reason);
+        log_warn("%s (exit status %d)", vm->reason, rc);
+    if (cfg.stats_path && stats_write(vm, cfg.stats_path) < 0)
+        log_error("cannot write --stats file '%s'", cfg.stats_path);
     vm_destroy(vm);
     return rc;
 }

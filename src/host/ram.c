@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define HUGE_ALIGN (2 * MiB)
 
@@ -37,4 +39,20 @@ void host_ram_free(struct host_ram *r)
     if (r->map)
         munmap(r->map, r->map_len);
     r->map = r->base = NULL;
+}
+
+uint64_t host_ram_resident(const struct host_ram *r)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t pages = (size_t)(r->size / page);
+    uint64_t n = 0;
+    unsigned char *vec;
+
+    if (!r->base || !(vec = malloc(pages ? pages : 1)))
+        return 0;
+    if (mincore(r->base, (size_t)r->size, vec) == 0)
+        for (size_t i = 0; i < pages; i++)
+            n += vec[i] & 1;
+    free(vec);
+    return n * page;
 }

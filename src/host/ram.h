@@ -17,4 +17,7 @@ struct host_ram {
 int host_ram_alloc(struct host_ram *r, uint64_t size) MUST_CHECK;
 void host_ram_free(struct host_ram *r);
 
+/* Bytes of (r) resident in host memory now: what the guest has touched. */
+uint64_t host_ram_resident(const struct host_ram *r);
+
 #endif

@@ -17,6 +17,8 @@ struct vm_config {
     uint64_t mem_size;       /* bytes */
     unsigned ncpus;
     const char *kvm_device;  /* accelerator device node; NULL: /dev/kvm */
+    const char *stats_path;  /* --stats: write counters here at the end */
+    uint64_t start_ns;       /* monotonic time vessel started */
     bool console_raw;        /* stdin is a terminal the guest should own */
 };
 

@@ -81,14 +81,19 @@ static void to_entry_state(struct accel_entry_state *e,
 static int build_tables(struct vm *vm, struct e820_entry *e820, unsigned *nr,
                         gpa_t *rsdp, char *err, size_t errlen)
 {
-    struct acpi_config acfg = {
-        .ncpus = vm->ncpus,
-        .pm_evt_port = ACPI_PM_EVT_PORT,
-        .pm_cnt_port = ACPI_PM_CNT_PORT,
-        .sci_irq = ACPI_PM_SCI_IRQ,
-        .pvpanic = true,
-    };
-    int rc = e820_build(e820, E820_MAX_ENTRIES, vm->cfg.mem_size, nr);
+    struct acpi_config acfg;
+    int rc;
+
+    acpi_config_init(&acfg, vm->ncpus);
+    acfg.pm_evt_port = ACPI_PM_EVT_PORT;
+    acfg.pm_cnt_port = ACPI_PM_CNT_PORT;
+    acfg.sci_irq = ACPI_PM_SCI_IRQ;
+    acfg.pvpanic = true;
+    /* Our i8042 only resets the machine: tell the guest there is no
+     * keyboard controller, so it does not probe one (reset through port
+     * 0x64 works regardless). */
+    acfg.i8042 = false;
+    rc = e820_build(e820, E820_MAX_ENTRIES, vm->cfg.mem_size, nr);
 
     if (rc < 0) {
         snprintf(err, errlen, "cannot build the e820 map: %s", strerror(-rc));

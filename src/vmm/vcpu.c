@@ -19,15 +19,23 @@ static void on_pio(struct vcpu *vc, const struct vexit *ex)
 {
     struct vm *vm = vc->vm;
 
+    bool claimed = true;
+
     pthread_mutex_lock(&vm->dev_lock);
     for (uint32_t i = 0; i < ex->count; i++) {
         uint8_t *d = ex->data + (size_t)i * ex->len;
         if (ex->write)
-            bus_write(&vm->pio, ex->addr, d, ex->len);
+            claimed = bus_write(&vm->pio, ex->addr, d, ex->len);
         else
-            bus_read(&vm->pio, ex->addr, d, ex->len);
+            claimed = bus_read(&vm->pio, ex->addr, d, ex->len);
     }
     pthread_mutex_unlock(&vm->dev_lock);
+    /* Guests probe for hardware they may not have: normal, so debug only. */
+    if (!claimed && log_get_level() >= LOG_DEBUG &&
+        ratelimit_ok(&vm->unclaimed_rl))
+        log_debug("guest: unclaimed port %s 0x%llx (%u bytes)",
+                  ex->write ? "write" : "read", (unsigned long long)ex->addr,
+                  ex->len);
 }
 
 static void on_mmio(struct vcpu *vc, const struct vexit *ex)
@@ -104,6 +112,8 @@ void *vcpu_thread(void *arg)
     sigemptyset(&kick);
     sigaddset(&kick, VCPU_KICK_SIGNAL);
     pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+    if (vc->id == 0)
+        stats_mark_first_run(vm);
     while (!vm_stopping(vm)) {
         int rc = vm->ops->run(vc->acc, &ex);
         vexit_fn fn;

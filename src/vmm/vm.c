@@ -104,6 +104,7 @@ int vm_create(struct vm **out, const struct vm_config *cfg, char *err,
     vm->ncpus = cfg->ncpus;
     vm->ops = &kvm_accel_ops;
     vm->result = VM_RESULT_NONE;
+    vm->unclaimed_rl = (struct ratelimit){ .burst = 20, .every = 1000 };
     vm->wake_fd = -1;
     vm->console_out.fd = STDOUT_FILENO;
     pthread_mutex_init(&vm->dev_lock, NULL);

@@ -9,11 +9,13 @@
 #include "accel/accel.h"
 #include "core/bus.h"
 #include "core/gmem.h"
+#include "core/log.h"
 #include "host/fdchr.h"
 #include "host/ram.h"
 #include "vmm/config.h"
 #include "vmm/platform.h"
 #include "vmm/result.h"
+#include "vmm/stats.h"
 
 struct vm;
 
@@ -43,6 +45,9 @@ struct vm {
 
     struct vcpu vcpus[VM_MAX_CPUS];
     unsigned ncpus;
+
+    struct ratelimit unclaimed_rl;    /* guest touching ports nobody has */
+    struct vm_startup startup;        /* written by vCPU 0 once */
 
     int wake_fd;                      /* eventfd: the VM has ended */
     int result;                       /* enum vm_result; set once */

@@ -64,3 +64,26 @@ test_console_input() {
     expect_rc console-input 0 && expect_log console-input 'VESSEL-GOT <hello-from-host>' &&
         pass console-input
 }
+
+test_boot_sanitizers() {
+    # The same boot with an ASan+UBSan build of Vessel: any report aborts
+    # it (-fno-sanitize-recover) and shows in the log.
+    local san=build/san/vessel
+    if [ ! -x "$san" ]; then fail boot-asan-ubsan "$san not built"; return; fi
+    VESSEL=$san vboot boot-asan-ubsan cpus --cpus 2
+    expect_rc boot-asan-ubsan 0 && expect_log boot-asan-ubsan 'VESSEL-CPUS online=0-1' &&
+        ! grep -q 'Sanitizer' "$out" && pass boot-asan-ubsan ||
+        { grep -q 'Sanitizer' "$out" && fail boot-asan-ubsan "sanitizer report" "$out"; }
+}
+
+test_stats_file() {
+    local stats=$LOGS/stats.txt
+    rm -f "$stats"
+    vboot stats poweroff --stats "$stats"
+    expect_rc stats 0 || return
+    if ! grep -Eq '^exits.pio [1-9]' "$stats" || ! grep -Eq '^kvm.vcpu.exits [1-9]' "$stats" ||
+       ! grep -Eq '^startup.cpu_us [1-9]' "$stats" || ! grep -Eq '^ram.touched_kib [1-9]' "$stats"; then
+        fail stats "stats file lacks counters" "$stats"; return
+    fi
+    pass stats
+}

@@ -40,5 +40,7 @@ int kvm_set_entry_state(struct accel_vcpu *vc,
 int kvm_run(struct accel_vcpu *vc, struct vexit *ex);
 void kvm_kick(struct accel_vcpu *vc);
 void kvm_dump(struct accel_vcpu *vc, char *buf, size_t len);
+size_t kvm_stats(struct accel_vm *vm, struct accel_vcpu *const *vcpus,
+                 unsigned nvcpus, struct accel_stat *out, size_t max);
 
 #endif

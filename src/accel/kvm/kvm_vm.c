@@ -226,4 +226,5 @@ const struct accel_ops kvm_accel_ops = {
     .run = kvm_run,
     .kick = kvm_kick,
     .dump = kvm_dump,
+    .stats = kvm_stats,
 };
