@@ -8,6 +8,10 @@
 static const struct { const char *key, *param; } defaults[] = {
     { "console", "console=ttyS0" },
     { "panic", "panic=-1" },
+    /* The machine has no PCI host bridge yet: say so, or the guest probes
+     * 256 buses through ports 0xcf8/0xcfc (~33,000 exits) to find nothing
+     * and then prints "PCI: Fatal". Goes away with the PCI host bridge. */
+    { "pci", "pci=off" },
 };
 
 bool cmdline_has_key(const char *cmdline, const char *key)

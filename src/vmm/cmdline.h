@@ -7,8 +7,9 @@
 
 /* Write into (out) the user's (user, may be NULL) command line followed by
  * each default whose key the user did not set: console=ttyS0 (the UART is
- * the console) and panic=-1 (a panicking guest without a pvpanic driver
- * resets, so the VM ends instead of hanging). Returns 0 or -E2BIG. */
+ * the console), panic=-1 (a panicking guest without a pvpanic driver
+ * resets, so the VM ends instead of hanging) and pci=off (there is no PCI
+ * bus to probe). Returns 0 or -E2BIG. */
 int cmdline_compose(const char *user, char *out, size_t outlen) MUST_CHECK;
 
 /* True if (cmdline) has a parameter whose key is (key), e.g. "panic". */

@@ -13,20 +13,21 @@ static void test_defaults_added(void **state)
     char out[128];
     (void)state;
     assert_int_equal(cmdline_compose(NULL, out, sizeof(out)), 0);
-    assert_string_equal(out, "console=ttyS0 panic=-1");
+    assert_string_equal(out, "console=ttyS0 panic=-1 pci=off");
     assert_int_equal(cmdline_compose("quiet", out, sizeof(out)), 0);
-    assert_string_equal(out, "quiet console=ttyS0 panic=-1");
+    assert_string_equal(out, "quiet console=ttyS0 panic=-1 pci=off");
 }
 
 static void test_user_choice_kept(void **state)
 {
     char out[128];
     (void)state;
-    assert_int_equal(cmdline_compose("console=hvc0 panic=5", out, sizeof(out)), 0);
-    assert_string_equal(out, "console=hvc0 panic=5");
+    assert_int_equal(cmdline_compose("console=hvc0 panic=5 pci=on", out,
+                                     sizeof(out)), 0);
+    assert_string_equal(out, "console=hvc0 panic=5 pci=on");
     /* "panicky=1" is not "panic" */
     assert_int_equal(cmdline_compose("panicky=1", out, sizeof(out)), 0);
-    assert_string_equal(out, "panicky=1 console=ttyS0 panic=-1");
+    assert_string_equal(out, "panicky=1 console=ttyS0 panic=-1 pci=off");
 }
 
 static void test_has_key(void **state)

@@ -1,0 +1,120 @@
+# bench/report.awk: turns build/bench/raw.tsv (metric, side, run, value; NA
+# when not measured) into the per-run table and the summary table.
+# Variables: runs (rounds), have_qemu, have_stats.
+
+function add(id, label, dec, ref, note) {
+    n_metrics++
+    order[n_metrics] = id; lab[id] = label; decs[id] = dec; refside[id] = ref; notes[id] = note
+}
+
+function fmt(v, d) { return sprintf("%." d "f", v) }
+
+# median of the values of (id, side); sets cnt[id, side]
+function median(id, side,   k, n, a, i, j, t) {
+    n = 0
+    for (k = 1; k <= runs; k++)
+        if ((id, side, k) in val && val[id, side, k] != "NA")
+            a[++n] = val[id, side, k] + 0
+    cnt[id, side] = n
+    if (n == 0) return "NA"
+    for (i = 2; i <= n; i++) {          # insertion sort, n is small
+        t = a[i]
+        for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]
+        a[j + 1] = t
+    }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+
+function cell(id, side,   m, s) {
+    m = med[id, side]
+    if (m == "NA") {
+        if (side == "qemu" && have_qemu != 1) return "n/a (no QEMU)"
+        if (!(("boot_ms", side) in booted) && side != "host") return "failed"
+        if (side == "vessel" && have_stats != 1 && id ~ /^(user|mem|su_cpu|su_majflt|touched)$/)
+            return "n/a (no --stats)"
+        return "n/a"
+    }
+    s = fmt(m, decs[id])
+    if (cnt[id, side] < runs) s = s " (n=" cnt[id, side] ")"
+    return s
+}
+
+BEGIN {
+    add("boot_ms",   "boot to init, wall (ms)", 0, "qemu", "")
+    add("uptime",    "guest uptime at init (s)", 2, "qemu", "")
+    add("exits",     "VM exits to init: total (KVM)", 0, "qemu", "a")
+    add("io",        "VM exits: io (KVM)", 0, "qemu", "a")
+    add("mmio",      "VM exits: mmio (KVM)", 0, "qemu", "a")
+    add("halt",      "VM exits: hlt (KVM)", 0, "qemu", "a")
+    add("iommio",    "VM exits: io+mmio (KVM)", 0, "qemu", "a")
+    add("user",      "exits to userspace", 0, "qemu", "b")
+    add("peak_rss",  "VMM peak RSS (MiB)", 2, "qemu", "")
+    add("mem",       "VMM memory overhead (MiB)", 2, "qemu", "c")
+    add("mem_smaps", "VMM memory overhead, own RAM Rss from smaps (MiB)", 2, "qemu", "d")
+    add("su_cpu",    "VMM start-up CPU (ms)", 1, "qemu", "e")
+    add("su_majflt", "VMM start-up major faults", 0, "qemu", "e")
+    add("cpu_ms",    "CPU-bound work: guest vs host (ms)", 0, "host", "f")
+}
+
+{ val[$1, $2, $3] = $4; if ($1 == "boot_ms" && $4 != "NA") booted[$1, $2] = 1 }
+
+END {
+    add("touched", "guest RAM touched, Vessel (MiB)", 1, "", "")
+    for (i = 1; i <= n_metrics; i++) {
+        id = order[i]
+        med[id, "vessel"] = median(id, "vessel")
+        if (refside[id] != "") med[id, refside[id]] = median(id, refside[id])
+    }
+
+    print "## Per run"
+    print ""
+    hdr = "| metric | side |"; sep = "|---|---|"
+    for (k = 1; k <= runs; k++) { hdr = hdr " " k " |"; sep = sep "---:|" }
+    print hdr " median |"; print sep "---:|"
+    for (i = 1; i <= n_metrics; i++) {
+        id = order[i]
+        ns = refside[id] == "" ? 1 : 2
+        for (s = 1; s <= ns; s++) {
+            side = s == 1 ? "vessel" : refside[id]
+            line = "| " lab[id] " | " (side == "qemu" ? "qemu microvm" : side) " |"
+            for (k = 1; k <= runs; k++) {
+                v = ((id, side, k) in val) ? val[id, side, k] : "NA"
+                line = line " " (v == "NA" ? "-" : fmt(v, decs[id])) " |"
+            }
+            m = med[id, side]
+            print line " " (m == "NA" ? "-" : fmt(m, decs[id])) " |"
+        }
+    }
+
+    print ""
+    print "## Summary (medians; ratio = vessel / reference)"
+    print ""
+    print "| metric | vessel | qemu microvm / host | ratio |"
+    print "|---|---:|---:|---:|"
+    for (i = 1; i <= n_metrics; i++) {
+        id = order[i]
+        if (refside[id] == "") continue
+        r = refside[id]
+        ratio = "-"
+        if (med[id, "vessel"] != "NA" && med[id, r] != "NA" && med[id, r] + 0 != 0)
+            ratio = sprintf("%.2f", med[id, "vessel"] / med[id, r])
+        label = lab[id] (notes[id] != "" ? " [" notes[id] "]" : "")
+        print "| " label " | " cell(id, "vessel") " | " cell(id, r) (r == "host" ? " (host)" : "") " | " ratio " |"
+    }
+    print ""
+    print "[a] KVM's own per-VM counters for both VMMs, read from debugfs (/sys/kernel/debug/kvm/PID-FD/)"
+    print "    300 ms after the init's first line, while the guest sleeps 1 s before powering off."
+    print "    KVM's io exits include port I/O handled inside the kernel (PIC, PIT), not only exits to the VMM."
+    print "[b] Vessel: its own count of exits to userspace (sum of exits.* except intr, from --stats, whole run"
+    print "    to power-off). QEMU has no such counter: its figure is KVM's io+mmio exits [a], an upper estimate."
+    print "[c] Peak RSS of the VMM process minus the guest RAM it touched. Vessel: rss.peak_kib - ram.touched_kib"
+    print "    (--stats). QEMU: peak RSS (getrusage ru_maxrss) minus Vessel's ram.touched_kib from the same round,"
+    print "    as an estimate of the RAM the same guest touches under QEMU."
+    print "[d] Cross-check of [c] with each VMM's own figure: peak RSS minus the Rss of its guest-RAM mapping"
+    print "    (the 256 MiB mapping in /proc/PID/smaps, read at the same moment as [a])."
+    print "[e] Vessel: startup.cpu_us / startup.majflt (user+sys CPU and major faults from exec to the first"
+    print "    KVM_RUN). QEMU: user+sys CPU and major faults of a whole run with -S (never enters the guest) and"
+    print "    `quit` on -monitor stdio: exec, machine set-up, kernel/initrd load and exit; an upper bound."
+    print "[f] bench/cpuwork.c (static, integer mixing over a 64 KiB table), elapsed CLOCK_MONOTONIC time"
+    print "    measured by the program itself, in a Vessel guest (1 vCPU) and directly on the host; ratio = guest/host."
+}
