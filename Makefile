@@ -102,7 +102,16 @@ $(GUEST)/demo-initrd.cpio.gz: guest/demo-init tools/mkinitramfs | kernel
 	$(Q)tools/mkinitramfs -o $@ --init guest/demo-init --modules $(GUEST)/modules \
 	    --module pvpanic-mmio
 
-guest-images: kernel $(GUEST)/test-initrd.cpio.gz $(GUEST)/demo-initrd.cpio.gz
+# Tiny freestanding test guests (guest/tiny/tiny.S), one per variant.
+TINY_VARIANTS := triple-fault hostile-io debug-exit
+TINY_IMAGES   := $(TINY_VARIANTS:%=$(GUEST)/tiny-%.bin)
+$(GUEST)/tiny-%.bin: guest/tiny/tiny.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -c -DTINY_$(shell echo $* | tr a-z- A-Z_) $< -o $(@:.bin=.o)
+	$(Q)objcopy -O binary -j .text $(@:.bin=.o) $@
+
+guest-images: kernel $(GUEST)/test-initrd.cpio.gz $(GUEST)/demo-initrd.cpio.gz \
+              $(TINY_IMAGES)
 
 # Boot the demo guest: an interactive shell on a terminal, a short script
 # otherwise. Runs inside tools/kvmbox where /dev/kvm is missing.
