@@ -60,12 +60,18 @@ static void crash(struct vcpu *vc, const struct vexit *ex, const char *what)
 {
     char dump[2048];
     char why[160];
+    char *line, *save = NULL;
 
-    vc->vm->ops->dump(vc->acc, dump, sizeof(dump));
     snprintf(why, sizeof(why), "guest crashed: %s on vcpu%u (exit reason %llu, "
              "detail 0x%llx)", what, vc->id, (unsigned long long)ex->raw,
              (unsigned long long)ex->detail);
-    log_error("%s\n%s", why, dump);
+    /* The reason is printed once by the caller of vm_run(); the registers
+     * go out here, a line each (a log line is bounded). On AMD, KVM has
+     * already reset the vCPU after a triple fault: the dump shows that. */
+    vc->vm->ops->dump(vc->acc, dump, sizeof(dump));
+    for (line = strtok_r(dump, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        log_error("%s", line);
     vm_request_stop(vc->vm, VM_CRASH, why);
 }
 
