@@ -8,6 +8,7 @@
 
 #include "boot/aml.h"
 #include "boot/layout.h"
+#include "core/bytes.h"
 
 #define OEM_ID "VESSEL"           /* 6 bytes */
 #define OEM_TABLE_ID "VESSELVM"   /* 8 bytes */
@@ -80,24 +81,6 @@ struct acpi_table_def {
     acpi_build_fn build;
 };
 
-static void put16(uint8_t *p, size_t off, uint16_t v)
-{
-    p[off] = (uint8_t)v;
-    p[off + 1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, size_t off, uint32_t v)
-{
-    put16(p, off, (uint16_t)v);
-    put16(p, off + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, size_t off, uint64_t v)
-{
-    put32(p, off, (uint32_t)v);
-    put32(p, off + 4, (uint32_t)(v >> 32));
-}
-
 static uint8_t checksum(const uint8_t *p, size_t len)
 {
     uint8_t sum = 0;
@@ -115,21 +98,21 @@ static void put_gas_io(uint8_t *p, size_t off, uint16_t port, unsigned len)
     p[off + 1] = (uint8_t)(len * 8);  /* register bit width */
     p[off + 2] = 0;                   /* bit offset */
     p[off + 3] = GAS_ACCESS_WORD;     /* PM1 registers are 16 bits wide */
-    put64(p, off + 4, port);
+    le64_put(p, off + 4, port);
 }
 
 static void put_header(uint8_t *t, const struct acpi_table_def *d,
                        size_t len)
 {
     memcpy(t, d->sig, 4);
-    put32(t, 4, (uint32_t)len);
+    le32_put(t, 4, (uint32_t)len);
     t[8] = d->revision;
     t[9] = 0;
     memcpy(t + 10, OEM_ID, 6);
     memcpy(t + 16, OEM_TABLE_ID, 8);
-    put32(t, 24, OEM_REVISION);
+    le32_put(t, 24, OEM_REVISION);
     memcpy(t + 28, CREATOR_ID, 4);
-    put32(t, 32, CREATOR_REVISION);
+    le32_put(t, 32, CREATOR_REVISION);
 }
 
 /* ---- tables ------------------------------------------------------------ */
@@ -143,7 +126,7 @@ static int build_facs(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
         return -ENOSPC;
     memset(buf, 0, FACS_LEN);
     memcpy(buf, "FACS", 4);
-    put32(buf, 4, FACS_LEN);
+    le32_put(buf, 4, FACS_LEN);
     buf[32] = 2;                      /* version */
     *len = FACS_LEN;
     return 0;
@@ -225,23 +208,23 @@ static int build_fadt(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
     /* All tables are below 1 MiB. The FACS pointer goes in FIRMWARE_CTRL
      * only: 5.2.9 allows at most one of it and X_FIRMWARE_CTRL to be set.
      * The DSDT is in both DSDT and X_DSDT, with the same value. */
-    put32(f, 36, (uint32_t)facs);            /* FIRMWARE_CTRL */
-    put32(f, 40, (uint32_t)dsdt);            /* DSDT */
-    put16(f, 46, cfg->sci_irq);              /* SCI_INT */
+    le32_put(f, 36, (uint32_t)facs);         /* FIRMWARE_CTRL */
+    le32_put(f, 40, (uint32_t)dsdt);         /* DSDT */
+    le16_put(f, 46, cfg->sci_irq);           /* SCI_INT */
     /* SMI_CMD (48), ACPI_ENABLE/DISABLE stay 0: no SMM, ACPI always on. */
-    put32(f, 56, cfg->pm_evt_port);          /* PM1a_EVT_BLK */
-    put32(f, 64, cfg->pm_cnt_port);          /* PM1a_CNT_BLK */
+    le32_put(f, 56, cfg->pm_evt_port);       /* PM1a_EVT_BLK */
+    le32_put(f, 64, cfg->pm_cnt_port);       /* PM1a_CNT_BLK */
     f[88] = ACPI_FADT_PM1_EVT_LEN;                 /* PM1_EVT_LEN */
     f[89] = ACPI_FADT_PM1_CNT_LEN;                 /* PM1_CNT_LEN */
     /* PM_TMR_LEN (91), GPE0/1 lengths stay 0: no PM timer, no GPEs. */
-    put16(f, 96, 101);                       /* P_LVL2_LAT > 100: no C2 */
-    put16(f, 98, 1001);                      /* P_LVL3_LAT > 1000: no C3 */
-    put16(f, 109, (uint16_t)(FADT_IAPC_VGA_NOT_PRESENT |
-                             (cfg->i8042 ? FADT_IAPC_8042 : 0U)));
-    put32(f, 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON);
+    le16_put(f, 96, 101);                    /* P_LVL2_LAT > 100: no C2 */
+    le16_put(f, 98, 1001);                   /* P_LVL3_LAT > 1000: no C3 */
+    le16_put(f, 109, (uint16_t)(FADT_IAPC_VGA_NOT_PRESENT |
+                                (cfg->i8042 ? FADT_IAPC_8042 : 0U)));
+    le32_put(f, 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON);
     /* RESET_REG (116) and RESET_VALUE (128) stay 0: RESET_REG_SUP clear. */
     f[131] = 3;                              /* FADT minor version: 6.3 */
-    put64(f, 140, dsdt);                     /* X_DSDT */
+    le64_put(f, 140, dsdt);                  /* X_DSDT */
     /* X_PM1a_EVT_BLK, X_PM1a_CNT_BLK */
     put_gas_io(f, 148, cfg->pm_evt_port, ACPI_FADT_PM1_EVT_LEN);
     put_gas_io(f, 172, cfg->pm_cnt_port, ACPI_FADT_PM1_CNT_LEN);
@@ -265,8 +248,8 @@ static size_t madt_iso(uint8_t *m, size_t off, uint8_t irq, uint32_t gsi,
 
     m[off + 2] = 0;                          /* bus: ISA */
     m[off + 3] = irq;
-    put32(m, off + 4, gsi);
-    put16(m, off + 8, flags);
+    le32_put(m, off + 4, gsi);
+    le16_put(m, off + 8, flags);
     return end;
 }
 
@@ -282,28 +265,28 @@ static int build_madt(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
     (void)ctx;
     if (cap < need)
         return -ENOSPC;
-    put32(buf, off, ACPI_LAPIC_BASE);
-    put32(buf, off + 4, MADT_PCAT_COMPAT);
+    le32_put(buf, off, ACPI_LAPIC_BASE);
+    le32_put(buf, off + 4, MADT_PCAT_COMPAT);
     off += MADT_BODY;
     for (i = 0; i < cfg->ncpus; i++) {
         e = off;
         off = madt_entry(buf, off, MADT_LAPIC, 8);
         buf[e + 2] = (uint8_t)i;             /* ACPI processor UID */
         buf[e + 3] = (uint8_t)i;             /* APIC ID */
-        put32(buf, e + 4, MADT_LAPIC_ENABLED);
+        le32_put(buf, e + 4, MADT_LAPIC_ENABLED);
     }
     e = off;
     off = madt_entry(buf, off, MADT_IOAPIC, 12);
     buf[e + 2] = cfg->ioapic_id;
-    put32(buf, e + 4, ACPI_IOAPIC_BASE);
-    put32(buf, e + 8, 0);                    /* GSI base */
+    le32_put(buf, e + 4, ACPI_IOAPIC_BASE);
+    le32_put(buf, e + 8, 0);                 /* GSI base */
     /* The PIT's IRQ 0 is wired to IOAPIC pin 2; the SCI is level, high. */
     off = madt_iso(buf, off, 0, 2, MPS_INTI_CONFORMS);
     off = madt_iso(buf, off, cfg->sci_irq, cfg->sci_irq, MPS_INTI_LEVEL_HIGH);
     e = off;
     off = madt_entry(buf, off, MADT_LAPIC_NMI, 6);
     buf[e + 2] = 0xFF;                       /* all processors */
-    put16(buf, e + 3, MPS_INTI_CONFORMS);
+    le16_put(buf, e + 3, MPS_INTI_CONFORMS);
     buf[e + 5] = 1;                          /* LINT1 */
     *len = off;
     return 0;
@@ -371,9 +354,9 @@ static int write_sdt(struct gmem *gm, gpa_t *next, const char *sig,
     put_header(buf, &d, len);
     for (i = 0; i < n; i++) {
         if (width == 8)
-            put64(buf, HDR_LEN + 8 * (size_t)i, tbl[i]);
+            le64_put(buf, HDR_LEN + 8 * (size_t)i, tbl[i]);
         else
-            put32(buf, HDR_LEN + 4 * (size_t)i, (uint32_t)tbl[i]);
+            le32_put(buf, HDR_LEN + 4 * (size_t)i, (uint32_t)tbl[i]);
     }
     buf[9] = checksum(buf, len);
     return gmem_write(gm, *at, buf, len);
@@ -386,9 +369,9 @@ static int write_rsdp(struct gmem *gm, gpa_t rsdt, gpa_t xsdt)
     memcpy(r, "RSD PTR ", 8);
     memcpy(r + 9, OEM_ID, 6);
     r[15] = 2;                               /* revision: ACPI 2.0+ */
-    put32(r, 16, (uint32_t)rsdt);
-    put32(r, 20, RSDP_LEN);
-    put64(r, 24, xsdt);
+    le32_put(r, 16, (uint32_t)rsdt);
+    le32_put(r, 20, RSDP_LEN);
+    le64_put(r, 24, xsdt);
     r[8] = checksum(r, RSDP_V1_LEN);
     r[32] = checksum(r, RSDP_LEN);
     return gmem_write(gm, LAYOUT_ACPI_BASE, r, sizeof(r));

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/bytes.h"
+
 #define AML_ZERO 0x00U
 #define AML_ONE 0x01U
 #define AML_NAME 0x08U
@@ -72,13 +74,12 @@ static void aml_byte(struct aml *a, uint8_t b)
     aml_bytes(a, &b, 1);
 }
 
+/* The low (n) bytes of (v), little-endian; (n) is at most 8. */
 static void aml_le(struct aml *a, uint64_t v, unsigned n)
 {
     uint8_t b[8];
-    unsigned i;
 
-    for (i = 0; i < n; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
+    le64_put(b, 0, v);
     aml_bytes(a, b, n);
 }
 

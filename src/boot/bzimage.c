@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "boot/layout.h"
+#include "core/bytes.h"
 
 /* Setup header, at the same offsets in the image and in boot_params. */
 #define HDR_START 0x1F1U          /* setup_sects: first header byte */
@@ -53,39 +54,6 @@
 #define HEAP_END_PTR 0xDE00U
 #define PAGE 0x1000ULL
 
-static uint16_t get16(const uint8_t *p, size_t off)
-{
-    return (uint16_t)(p[off] | p[off + 1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p, size_t off)
-{
-    return (uint32_t)get16(p, off) | (uint32_t)get16(p, off + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p, size_t off)
-{
-    return (uint64_t)get32(p, off) | (uint64_t)get32(p, off + 4) << 32;
-}
-
-static void put16(uint8_t *p, size_t off, uint16_t v)
-{
-    p[off] = (uint8_t)v;
-    p[off + 1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, size_t off, uint32_t v)
-{
-    put16(p, off, (uint16_t)v);
-    put16(p, off + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, size_t off, uint64_t v)
-{
-    put32(p, off, (uint32_t)v);
-    put32(p, off + 4, (uint32_t)(v >> 32));
-}
-
 /* Bytes the kernel occupies from its load address while it starts. */
 static uint64_t kernel_span(const struct bzimage_info *bi)
 {
@@ -103,19 +71,19 @@ static int parse_fail(struct bzimage_info *out, enum bzimage_reason r, int rc)
  * most useful message for a file that is not a bzImage at all. */
 static int parse_magic(const uint8_t *img, size_t len, struct bzimage_info *out)
 {
-    if (len >= OFF_BOOT_FLAG + 2 && get16(img, OFF_BOOT_FLAG) != BOOT_FLAG)
+    if (len >= OFF_BOOT_FLAG + 2 && le16_get(img, OFF_BOOT_FLAG) != BOOT_FLAG)
         return parse_fail(out, BZIMAGE_NO_BOOT_FLAG, -ENOEXEC);
     if (len >= OFF_HEADER + 4 && memcmp(img + OFF_HEADER, "HdrS", 4) != 0)
         return parse_fail(out, BZIMAGE_NO_HDRS, -ENOEXEC);
     if (len < HDR_MIN_END)
         return parse_fail(out, BZIMAGE_TRUNCATED, -EINVAL);
-    out->version = get16(img, OFF_VERSION);
+    out->version = le16_get(img, OFF_VERSION);
     if (out->version < BZIMAGE_MIN_VERSION)
         return parse_fail(out, BZIMAGE_TOO_OLD, -ENOEXEC);
     out->loadflags = img[OFF_LOADFLAGS];
     if (!(out->loadflags & BZIMAGE_LOADED_HIGH))
         return parse_fail(out, BZIMAGE_NOT_HIGH, -ENOEXEC);
-    out->xloadflags = get16(img, OFF_XLOADFLAGS);
+    out->xloadflags = le16_get(img, OFF_XLOADFLAGS);
     if (!(out->xloadflags & BZIMAGE_XLF_KERNEL_64))
         return parse_fail(out, BZIMAGE_NOT_64BIT, -ENOEXEC);
     return 0;
@@ -152,12 +120,12 @@ int bzimage_parse(const uint8_t *img, size_t len, struct bzimage_info *out)
         hdr_end = HDR_MAX_END;
     out->hdr_end = hdr_end;
 
-    out->pref_address = get64(img, OFF_PREF_ADDRESS);
-    out->init_size = get32(img, OFF_INIT_SIZE);
-    out->kernel_alignment = get32(img, OFF_KERNEL_ALIGNMENT);
+    out->pref_address = le64_get(img, OFF_PREF_ADDRESS);
+    out->init_size = le32_get(img, OFF_INIT_SIZE);
+    out->kernel_alignment = le32_get(img, OFF_KERNEL_ALIGNMENT);
     out->relocatable = img[OFF_RELOCATABLE] != 0;
-    out->initrd_addr_max = get32(img, OFF_INITRD_ADDR_MAX);
-    out->cmdline_size = get32(img, OFF_CMDLINE_SIZE);
+    out->initrd_addr_max = le32_get(img, OFF_INITRD_ADDR_MAX);
+    out->cmdline_size = le32_get(img, OFF_CMDLINE_SIZE);
 
     if (out->relocatable &&
         (out->kernel_alignment == 0 ||
@@ -279,30 +247,30 @@ static void zero_page_build(uint8_t *zp, const uint8_t *img,
     /* Fields boot.rst marks "write" (or "modify") for the boot loader. */
     zp[OFF_TYPE_OF_LOADER] = LOADER_UNDEFINED;
     zp[OFF_LOADFLAGS] = (uint8_t)(zp[OFF_LOADFLAGS] | BZIMAGE_CAN_USE_HEAP);
-    put16(zp, OFF_HEAP_END_PTR, HEAP_END_PTR);
-    put16(zp, OFF_VID_MODE, VID_MODE_NORMAL);
-    put32(zp, OFF_CODE32_START, (uint32_t)p->kernel);
-    put32(zp, OFF_CMD_LINE_PTR, (uint32_t)LAYOUT_CMDLINE);
-    put32(zp, BP_EXT_CMD_LINE_PTR, (uint32_t)(LAYOUT_CMDLINE >> 32));
-    put32(zp, OFF_RAMDISK_IMAGE, (uint32_t)p->initrd);
-    put32(zp, BP_EXT_RAMDISK_IMAGE, (uint32_t)(p->initrd >> 32));
-    put32(zp, OFF_RAMDISK_SIZE, (uint32_t)p->initrd_size);
-    put32(zp, BP_EXT_RAMDISK_SIZE, (uint32_t)(p->initrd_size >> 32));
+    le16_put(zp, OFF_HEAP_END_PTR, HEAP_END_PTR);
+    le16_put(zp, OFF_VID_MODE, VID_MODE_NORMAL);
+    le32_put(zp, OFF_CODE32_START, (uint32_t)p->kernel);
+    le32_put(zp, OFF_CMD_LINE_PTR, (uint32_t)LAYOUT_CMDLINE);
+    le32_put(zp, BP_EXT_CMD_LINE_PTR, (uint32_t)(LAYOUT_CMDLINE >> 32));
+    le32_put(zp, OFF_RAMDISK_IMAGE, (uint32_t)p->initrd);
+    le32_put(zp, BP_EXT_RAMDISK_IMAGE, (uint32_t)(p->initrd >> 32));
+    le32_put(zp, OFF_RAMDISK_SIZE, (uint32_t)p->initrd_size);
+    le32_put(zp, BP_EXT_RAMDISK_SIZE, (uint32_t)(p->initrd_size >> 32));
     /* Values the image may carry that only a loader may set: a hostile
      * image must not hand the kernel a setup_data chain or a subarch. */
-    put64(zp, OFF_SETUP_DATA, 0);
-    put32(zp, OFF_HW_SUBARCH, 0);
-    put64(zp, OFF_HW_SUBARCH_DATA, 0);
+    le64_put(zp, OFF_SETUP_DATA, 0);
+    le32_put(zp, OFF_HW_SUBARCH, 0);
+    le64_put(zp, OFF_HW_SUBARCH_DATA, 0);
     if (bi->version >= BZIMAGE_RSDP_VERSION)
-        put64(zp, BP_ACPI_RSDP_ADDR, a->rsdp);
+        le64_put(zp, BP_ACPI_RSDP_ADDR, a->rsdp);
 
     zp[BP_E820_ENTRIES] = (uint8_t)a->e820_nr;
     for (i = 0; i < a->e820_nr; i++) {
         size_t off = BP_E820_TABLE + (size_t)i * sizeof(struct e820_entry);
 
-        put64(zp, off, a->e820[i].addr);
-        put64(zp, off + 8, a->e820[i].size);
-        put32(zp, off + 16, a->e820[i].type);
+        le64_put(zp, off, a->e820[i].addr);
+        le64_put(zp, off + 8, a->e820[i].size);
+        le32_put(zp, off + 16, a->e820[i].type);
     }
 }
 

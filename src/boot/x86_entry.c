@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "boot/layout.h"
+#include "core/bytes.h"
 
 #define SEG_TYPE_CODE_XRA 0xBU    /* execute/read, accessed */
 #define SEG_TYPE_DATA_RWA 0x3U    /* read/write, accessed */
@@ -50,14 +51,6 @@ static struct x86_segment flat_seg(uint16_t selector, uint8_t type, bool code)
     };
 }
 
-static void put64(uint8_t *p, uint64_t v)
-{
-    unsigned i;
-
-    for (i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* PML4[0] -> PDPT; PDPT[i] -> PD i; PD i maps [i GiB, i+1 GiB). */
 static int write_page_tables(struct gmem *gm)
 {
@@ -66,19 +59,20 @@ static int write_page_tables(struct gmem *gm)
     int rc;
 
     memset(t, 0, sizeof(t));
-    put64(t, LAYOUT_PDPT | X86_PTE_P | X86_PTE_RW);
+    le64_put(t, 0, LAYOUT_PDPT | X86_PTE_P | X86_PTE_RW);
     rc = gmem_write(gm, LAYOUT_PML4, t, sizeof(t));
     if (rc < 0)
         return rc;
     memset(t, 0, sizeof(t));
     for (i = 0; i < LAYOUT_PD_COUNT; i++)
-        put64(t + 8 * i, (LAYOUT_PD + 0x1000ULL * i) | X86_PTE_P | X86_PTE_RW);
+        le64_put(t, 8 * i,
+                 (LAYOUT_PD + 0x1000ULL * i) | X86_PTE_P | X86_PTE_RW);
     rc = gmem_write(gm, LAYOUT_PDPT, t, sizeof(t));
     for (i = 0; rc == 0 && i < LAYOUT_PD_COUNT; i++) {
         for (j = 0; j < PAGE_ENTRIES; j++) {
             uint64_t addr = ((uint64_t)i * PAGE_ENTRIES + j) * PAGE_SIZE_2M;
 
-            put64(t + 8 * j, addr | X86_PTE_P | X86_PTE_RW | X86_PTE_PS);
+            le64_put(t, 8 * j, addr | X86_PTE_P | X86_PTE_RW | X86_PTE_PS);
         }
         rc = gmem_write(gm, LAYOUT_PD + 0x1000ULL * i, t, sizeof(t));
     }
@@ -90,8 +84,8 @@ static int write_gdt(struct gmem *gm, const struct x86_boot_cpu *c)
     uint8_t g[X86_GDT_ENTRIES * 8] = { 0 };
 
     /* Entries 0 and 1 stay null: Linux's own GDT also starts CS at 0x10. */
-    put64(g + X86_BOOT_CS, x86_gdt_entry(&c->cs));
-    put64(g + X86_BOOT_DS, x86_gdt_entry(&c->ds));
+    le64_put(g, X86_BOOT_CS, x86_gdt_entry(&c->cs));
+    le64_put(g, X86_BOOT_DS, x86_gdt_entry(&c->ds));
     return gmem_write(gm, LAYOUT_GDT, g, sizeof(g));
 }
 

@@ -84,3 +84,31 @@ bool bus_write(struct bus *b, uint64_t addr, const void *data, unsigned len)
     d->ops->write(d->dev, addr - d->base, data, len);
     return true;
 }
+
+/* Whether byte (i) of an access at (off) is inside a window of (nregs)
+ * bytes: off + i < nregs, without computing off + i, which may wrap. */
+static bool byte_in_window(uint64_t off, unsigned i, uint64_t nregs)
+{
+    return i < nregs && off < nregs - i;
+}
+
+void bus_read_bytes(void *dev, uint64_t off, void *data, unsigned len,
+                    uint64_t nregs, uint8_t (*rd)(void *dev, uint8_t reg))
+{
+    uint8_t *b = data;
+
+    for (unsigned i = 0; i < len; i++)
+        b[i] = byte_in_window(off, i, nregs) ? rd(dev, (uint8_t)(off + i))
+                                             : 0xff;
+}
+
+void bus_write_bytes(void *dev, uint64_t off, const void *data, unsigned len,
+                     uint64_t nregs,
+                     void (*wr)(void *dev, uint8_t reg, uint8_t val))
+{
+    const uint8_t *b = data;
+
+    for (unsigned i = 0; i < len; i++)
+        if (byte_in_window(off, i, nregs))
+            wr(dev, (uint8_t)(off + i), b[i]);
+}

@@ -42,4 +42,18 @@ int bus_add(struct bus *b, uint64_t base, uint64_t len,
 bool bus_read(struct bus *b, uint64_t addr, void *data, unsigned len);
 bool bus_write(struct bus *b, uint64_t addr, const void *data, unsigned len);
 
+/* For a device whose window is (nregs) byte-wide registers, to call from its
+ * bus_ops: split an access of (len) bytes at window offset (off) into byte
+ * accesses at off, off+1, ..., lowest first, as the ISA/LPC bus does for an
+ * 8-bit device. Byte i of (data) goes through (rd) or (wr) with (dev) and
+ * register offset off+i; bytes at offsets >= (nregs) read 0xff and are
+ * dropped on write, with no overflow for (off) near UINT64_MAX. (nregs) is
+ * at most 256, since register offsets are 8 bits. Callbacks run in the
+ * caller's context, under whatever lock it holds. */
+void bus_read_bytes(void *dev, uint64_t off, void *data, unsigned len,
+                    uint64_t nregs, uint8_t (*rd)(void *dev, uint8_t reg));
+void bus_write_bytes(void *dev, uint64_t off, const void *data, unsigned len,
+                     uint64_t nregs,
+                     void (*wr)(void *dev, uint8_t reg, uint8_t val));
+
 #endif

@@ -60,45 +60,45 @@ bool gmem_is_ram(const struct gmem *gm, gpa_t gpa, uint64_t len)
     return find(gm, gpa, len) != NULL;
 }
 
-/* Accesses may not straddle two regions: regions are never adjacent in a
- * way a single guest buffer may span (the layout puts a hole between). */
+/* The host view of a (len)-byte copy at (gpa), in (*p): 0, or -EFAULT if
+ * any byte is outside guest RAM. A copy of 0 bytes needs no RAM: 0, with
+ * (*p) NULL so the caller copies nothing. Copies may not straddle two
+ * regions: regions are never adjacent in a way a single guest buffer may
+ * span (the layout puts a hole between). */
+static int copy_span(const struct gmem *gm, gpa_t gpa, size_t len, void **p)
+{
+    *p = len ? gmem_span(gm, gpa, len) : NULL;
+    return len && !*p ? -EFAULT : 0;
+}
+
 int gmem_read(const struct gmem *gm, gpa_t gpa, void *dst, size_t len)
 {
-    const void *p;
+    void *p;
+    int rc = copy_span(gm, gpa, len, &p);
 
-    if (len == 0)
-        return 0;
-    p = gmem_span(gm, gpa, len);
-    if (!p)
-        return -EFAULT;
-    memcpy(dst, p, len);
-    return 0;
+    if (p)
+        memcpy(dst, p, len);
+    return rc;
 }
 
 int gmem_write(struct gmem *gm, gpa_t gpa, const void *src, size_t len)
 {
     void *p;
+    int rc = copy_span(gm, gpa, len, &p);
 
-    if (len == 0)
-        return 0;
-    p = gmem_span(gm, gpa, len);
-    if (!p)
-        return -EFAULT;
-    memcpy(p, src, len);
-    return 0;
+    if (p)
+        memcpy(p, src, len);
+    return rc;
 }
 
 int gmem_fill(struct gmem *gm, gpa_t gpa, uint8_t byte, size_t len)
 {
     void *p;
+    int rc = copy_span(gm, gpa, len, &p);
 
-    if (len == 0)
-        return 0;
-    p = gmem_span(gm, gpa, len);
-    if (!p)
-        return -EFAULT;
-    memset(p, byte, len);
-    return 0;
+    if (p)
+        memset(p, byte, len);
+    return rc;
 }
 
 uint64_t gmem_total(const struct gmem *gm)

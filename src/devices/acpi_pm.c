@@ -100,46 +100,47 @@ void acpi_pm_init(struct acpi_pm *pm, struct irq_line sci,
     acpi_pm_reset(pm);
 }
 
-/* Byte-wise dispatch at consecutive offsets; bytes past (size) read
- * all-ones and are dropped. */
+/* Byte-wise dispatch at consecutive offsets (core/bus.h). */
+static uint8_t evt_read(void *dev, uint8_t off)
+{
+    return acpi_pm_evt_read(dev, off);
+}
+
+static void evt_write(void *dev, uint8_t off, uint8_t val)
+{
+    acpi_pm_evt_write(dev, off, val);
+}
+
+static uint8_t cnt_read(void *dev, uint8_t off)
+{
+    return acpi_pm_cnt_read(dev, off);
+}
+
+static void cnt_write(void *dev, uint8_t off, uint8_t val)
+{
+    acpi_pm_cnt_write(dev, off, val);
+}
+
 static void evt_bus_read(void *dev, uint64_t off, void *data, unsigned len)
 {
-    uint8_t *b = data;
-
-    for (unsigned i = 0; i < len; i++)
-        b[i] = (i < ACPI_PM_EVT_LEN && off < ACPI_PM_EVT_LEN - i)
-                   ? acpi_pm_evt_read(dev, (uint8_t)(off + i))
-                   : 0xff;
+    bus_read_bytes(dev, off, data, len, ACPI_PM_EVT_LEN, evt_read);
 }
 
 static void evt_bus_write(void *dev, uint64_t off, const void *data,
                           unsigned len)
 {
-    const uint8_t *b = data;
-
-    for (unsigned i = 0; i < len; i++)
-        if (i < ACPI_PM_EVT_LEN && off < ACPI_PM_EVT_LEN - i)
-            acpi_pm_evt_write(dev, (uint8_t)(off + i), b[i]);
+    bus_write_bytes(dev, off, data, len, ACPI_PM_EVT_LEN, evt_write);
 }
 
 static void cnt_bus_read(void *dev, uint64_t off, void *data, unsigned len)
 {
-    uint8_t *b = data;
-
-    for (unsigned i = 0; i < len; i++)
-        b[i] = (i < ACPI_PM_CNT_LEN && off < ACPI_PM_CNT_LEN - i)
-                   ? acpi_pm_cnt_read(dev, (uint8_t)(off + i))
-                   : 0xff;
+    bus_read_bytes(dev, off, data, len, ACPI_PM_CNT_LEN, cnt_read);
 }
 
 static void cnt_bus_write(void *dev, uint64_t off, const void *data,
                           unsigned len)
 {
-    const uint8_t *b = data;
-
-    for (unsigned i = 0; i < len; i++)
-        if (i < ACPI_PM_CNT_LEN && off < ACPI_PM_CNT_LEN - i)
-            acpi_pm_cnt_write(dev, (uint8_t)(off + i), b[i]);
+    bus_write_bytes(dev, off, data, len, ACPI_PM_CNT_LEN, cnt_write);
 }
 
 const struct bus_ops acpi_pm_evt_bus_ops = {

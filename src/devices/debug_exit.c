@@ -1,6 +1,8 @@
 /* Debug-exit port: see debug_exit.h. */
 #include "devices/debug_exit.h"
 
+#include <string.h>
+
 void debug_exit_write(struct debug_exit *d, uint8_t off, uint8_t val)
 {
     if (off != 0)
@@ -19,24 +21,26 @@ void debug_exit_init(struct debug_exit *d, const struct debug_exit_ops *ops,
     d->ops_ctx = ctx;
 }
 
+/* Write-only: every byte reads as all-ones. */
 static void debug_exit_bus_read(void *dev, uint64_t off, void *data,
                                 unsigned len)
 {
-    uint8_t *b = data;
-
     (void)dev;
     (void)off;
-    for (unsigned i = 0; i < len; i++)
-        b[i] = 0xff;
+    memset(data, 0xff, len);
 }
 
-/* Only the byte landing on offset 0 matters, so a wide write at 0 is one
- * request with its low byte. */
+static void port_write(void *dev, uint8_t off, uint8_t val)
+{
+    debug_exit_write(dev, off, val);
+}
+
+/* Split in bytes (core/bus.h); debug_exit_write() acts only on offset 0, so
+ * a wide write at 0 is one request with its low byte. */
 static void debug_exit_bus_write(void *dev, uint64_t off, const void *data,
                                  unsigned len)
 {
-    if (len && off == 0)
-        debug_exit_write(dev, 0, *(const uint8_t *)data);
+    bus_write_bytes(dev, off, data, len, DEBUG_EXIT_LEN, port_write);
 }
 
 const struct bus_ops debug_exit_bus_ops = {

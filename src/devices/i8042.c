@@ -120,44 +120,52 @@ void i8042_init(struct i8042 *k, const struct i8042_ops *ops, void *ctx)
     i8042_reset(k);
 }
 
-/* Byte 0 of an access is the register; bytes past the one-port window read
- * as all-ones and are dropped on write. */
-static void fill_rest(void *data, unsigned len)
+/* Each window is one port: byte 0 of an access at offset 0 is the register;
+ * other bytes read as all-ones and are dropped on write (core/bus.h). */
+static uint8_t data_read(void *dev, uint8_t off)
 {
-    uint8_t *b = data;
+    (void)off;
+    return i8042_read_data(dev);
+}
 
-    for (unsigned i = 1; i < len; i++)
-        b[i] = 0xff;
+static void data_write(void *dev, uint8_t off, uint8_t val)
+{
+    (void)off;
+    i8042_write_data(dev, val);
+}
+
+static uint8_t status_read(void *dev, uint8_t off)
+{
+    (void)off;
+    return i8042_read_status(dev);
+}
+
+static void cmd_write(void *dev, uint8_t off, uint8_t val)
+{
+    (void)off;
+    i8042_write_cmd(dev, val);
 }
 
 static void data_bus_read(void *dev, uint64_t off, void *data, unsigned len)
 {
-    if (len == 0)
-        return;
-    *(uint8_t *)data = off == 0 ? i8042_read_data(dev) : 0xff;
-    fill_rest(data, len);
+    bus_read_bytes(dev, off, data, len, 1, data_read);
 }
 
 static void data_bus_write(void *dev, uint64_t off, const void *data,
                            unsigned len)
 {
-    if (len && off == 0)
-        i8042_write_data(dev, *(const uint8_t *)data);
+    bus_write_bytes(dev, off, data, len, 1, data_write);
 }
 
 static void cmd_bus_read(void *dev, uint64_t off, void *data, unsigned len)
 {
-    if (len == 0)
-        return;
-    *(uint8_t *)data = off == 0 ? i8042_read_status(dev) : 0xff;
-    fill_rest(data, len);
+    bus_read_bytes(dev, off, data, len, 1, status_read);
 }
 
 static void cmd_bus_write(void *dev, uint64_t off, const void *data,
                           unsigned len)
 {
-    if (len && off == 0)
-        i8042_write_cmd(dev, *(const uint8_t *)data);
+    bus_write_bytes(dev, off, data, len, 1, cmd_write);
 }
 
 const struct bus_ops i8042_data_bus_ops = {

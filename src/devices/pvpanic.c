@@ -30,19 +30,28 @@ void pvpanic_init(struct pvpanic *p, const struct pvpanic_ops *ops, void *ctx)
     p->ops_ctx = ctx;
 }
 
+/* One port (core/bus.h): the register is offset 0. */
+static uint8_t port_read(void *dev, uint8_t off)
+{
+    (void)off;
+    return pvpanic_read(dev);
+}
+
+static void port_write(void *dev, uint8_t off, uint8_t val)
+{
+    (void)off;
+    pvpanic_write(dev, val);
+}
+
 static void pvpanic_bus_read(void *dev, uint64_t off, void *data, unsigned len)
 {
-    uint8_t *b = data;
-
-    for (unsigned i = 0; i < len; i++)
-        b[i] = (i == 0 && off == 0) ? pvpanic_read(dev) : 0xff;
+    bus_read_bytes(dev, off, data, len, PVPANIC_LEN, port_read);
 }
 
 static void pvpanic_bus_write(void *dev, uint64_t off, const void *data,
                               unsigned len)
 {
-    if (len && off == 0)
-        pvpanic_write(dev, *(const uint8_t *)data);
+    bus_write_bytes(dev, off, data, len, PVPANIC_LEN, port_write);
 }
 
 const struct bus_ops pvpanic_bus_ops = {

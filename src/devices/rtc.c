@@ -3,6 +3,8 @@
  * convention. See rtc.h for what is left out. */
 #include "devices/rtc.h"
 
+#include "core/bytes.h"
+
 #define NS_PER_SEC 1000000000ULL
 #define SECS_PER_DAY 86400
 #define DAYS_PER_400Y 146097
@@ -336,12 +338,6 @@ void rtc_set_ram(struct rtc *r, uint8_t reg, uint8_t val)
         r->st.cmos[reg] = val;
 }
 
-static void put_le(struct rtc *r, uint8_t reg, uint64_t v, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++)
-        r->st.cmos[reg + i] = (uint8_t)(v >> (8 * i));
-}
-
 static uint64_t units_above(uint64_t size, uint64_t base, uint64_t unit,
                             uint64_t max)
 {
@@ -352,14 +348,18 @@ static uint64_t units_above(uint64_t size, uint64_t base, uint64_t unit,
 
 void rtc_set_mem_size(struct rtc *r, uint64_t below_4g, uint64_t above_4g)
 {
-    uint64_t ext = units_above(below_4g, MiB, KiB, 0xffff);
+    uint8_t *cmos = r->st.cmos;
+    uint16_t ext = (uint16_t)units_above(below_4g, MiB, KiB, 0xffff);
+    uint32_t high = (uint32_t)units_above(above_4g, 0, 64 * KiB, 0xffffff);
 
-    put_le(r, RTC_MEM_BASE_LO, 640, 2);
-    put_le(r, RTC_MEM_EXT_LO, ext, 2);
-    put_le(r, RTC_MEM_EXT2_LO, ext, 2);
-    put_le(r, RTC_MEM_16M_LO, units_above(below_4g, 16 * MiB, 64 * KiB, 0xffff),
-           2);
-    put_le(r, RTC_MEM_4G_LO, units_above(above_4g, 0, 64 * KiB, 0xffffff), 3);
+    le16_put(cmos, RTC_MEM_BASE_LO, 640);
+    le16_put(cmos, RTC_MEM_EXT_LO, ext);
+    le16_put(cmos, RTC_MEM_EXT2_LO, ext);
+    le16_put(cmos, RTC_MEM_16M_LO,
+             (uint16_t)units_above(below_4g, 16 * MiB, 64 * KiB, 0xffff));
+    /* A 3-byte field: bits 0-15, then bits 16-23. */
+    le16_put(cmos, RTC_MEM_4G_LO, (uint16_t)high);
+    cmos[RTC_MEM_4G_LO + 2] = (uint8_t)(high >> 16);
 }
 
 void rtc_reset(struct rtc *r)
@@ -377,24 +377,25 @@ void rtc_init(struct rtc *r, const struct clock_ops *clk, void *clk_ctx)
     r->c_read_ns = mono_now(r);
 }
 
+static uint8_t port_read(void *dev, uint8_t off)
+{
+    return rtc_read(dev, off);
+}
+
+static void port_write(void *dev, uint8_t off, uint8_t val)
+{
+    rtc_write(dev, off, val);
+}
+
 static void rtc_bus_read(void *dev, uint64_t off, void *data, unsigned len)
 {
-    uint8_t *b = data;
-
-    for (unsigned i = 0; i < len; i++)
-        b[i] = (i < RTC_NR_PORTS && off < RTC_NR_PORTS - i)
-                   ? rtc_read(dev, (uint8_t)(off + i))
-                   : 0xff;
+    bus_read_bytes(dev, off, data, len, RTC_NR_PORTS, port_read);
 }
 
 static void rtc_bus_write(void *dev, uint64_t off, const void *data,
                           unsigned len)
 {
-    const uint8_t *b = data;
-
-    for (unsigned i = 0; i < len; i++)
-        if (i < RTC_NR_PORTS && off < RTC_NR_PORTS - i)
-            rtc_write(dev, (uint8_t)(off + i), b[i]);
+    bus_write_bytes(dev, off, data, len, RTC_NR_PORTS, port_write);
 }
 
 const struct bus_ops rtc_bus_ops = {

@@ -357,24 +357,25 @@ size_t uart_push_input(struct uart *u, const uint8_t *buf, size_t len)
     return n;
 }
 
+static uint8_t port_read(void *dev, uint8_t off)
+{
+    return uart_read(dev, off);
+}
+
+static void port_write(void *dev, uint8_t off, uint8_t val)
+{
+    uart_write(dev, off, val);
+}
+
 static void uart_bus_read(void *dev, uint64_t off, void *data, unsigned len)
 {
-    uint8_t *b = data;
-
-    for (unsigned i = 0; i < len; i++)
-        b[i] = (i < UART_NR_REGS && off < UART_NR_REGS - i)
-                   ? uart_read(dev, (uint8_t)(off + i))
-                   : 0xff;
+    bus_read_bytes(dev, off, data, len, UART_NR_REGS, port_read);
 }
 
 static void uart_bus_write(void *dev, uint64_t off, const void *data,
                            unsigned len)
 {
-    const uint8_t *b = data;
-
-    for (unsigned i = 0; i < len; i++)
-        if (i < UART_NR_REGS && off < UART_NR_REGS - i)
-            uart_write(dev, (uint8_t)(off + i), b[i]);
+    bus_write_bytes(dev, off, data, len, UART_NR_REGS, port_write);
 }
 
 const struct bus_ops uart_bus_ops = {

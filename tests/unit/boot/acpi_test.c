@@ -4,51 +4,20 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "boot/acpi.h"
 #include "boot/layout.h"
+#include "core/bytes.h"
 #include "core/gmem.h"
+#include "helpers/fakes.h"
 
-#define RAM_SIZE (1024 * 1024)
-
-struct ram {
-    struct gmem gm;
-    uint8_t *mem;
-};
-
-static int ram_setup(void **state)
+static int setup(void **state)
 {
-    struct ram *r = calloc(1, sizeof(*r));
-
-    assert_non_null(r);
-    r->mem = malloc(RAM_SIZE);
-    assert_non_null(r->mem);
-    memset(r->mem, 0xCC, RAM_SIZE);   /* stale bytes must not leak in */
-    gmem_init(&r->gm);
-    assert_int_equal(gmem_add(&r->gm, 0, RAM_SIZE, r->mem), 0);
-    *state = r;
+    /* Stale bytes, not zeros: none may leak into the tables. */
+    *state = fake_ram_new(FAKE_RAM_SIZE, 0xCC);
     return 0;
-}
-
-static int ram_teardown(void **state)
-{
-    struct ram *r = *state;
-
-    free(r->mem);
-    free(r);
-    return 0;
-}
-
-static uint64_t rd(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-
-    while (n--)
-        v = v << 8 | p[n];
-    return v;
 }
 
 static uint8_t sum(const uint8_t *p, size_t len)
@@ -61,7 +30,7 @@ static uint8_t sum(const uint8_t *p, size_t len)
 }
 
 /* A table at (addr): inside the ACPI area, checksum 0; returns it. */
-static const uint8_t *table_at(const struct ram *r, uint64_t addr,
+static const uint8_t *table_at(const struct fake_ram *r, uint64_t addr,
                                const char *sig)
 {
     const uint8_t *t;
@@ -70,7 +39,7 @@ static const uint8_t *table_at(const struct ram *r, uint64_t addr,
     assert_true(addr >= LAYOUT_ACPI_BASE && addr < LAYOUT_ACPI_END);
     t = r->mem + addr;
     assert_memory_equal(t, sig, 4);
-    len = (uint32_t)rd(t + 4, 4);
+    len = le32_get(t, 4);
     assert_true(len >= 36);
     assert_true(addr + len <= LAYOUT_ACPI_END);
     assert_int_equal(sum(t, len), 0);
@@ -80,18 +49,18 @@ static const uint8_t *table_at(const struct ram *r, uint64_t addr,
 }
 
 /* Find (sig) through the XSDT and check the RSDT lists the same tables. */
-static const uint8_t *find_table(const struct ram *r, const char *sig)
+static const uint8_t *find_table(const struct fake_ram *r, const char *sig)
 {
     const uint8_t *rsdp = r->mem + LAYOUT_ACPI_BASE;
-    const uint8_t *x = table_at(r, rd(rsdp + 24, 8), "XSDT");
-    const uint8_t *rs = table_at(r, rd(rsdp + 16, 4), "RSDT");
-    unsigned n = (unsigned)(rd(x + 4, 4) - 36) / 8;
+    const uint8_t *x = table_at(r, le64_get(rsdp, 24), "XSDT");
+    const uint8_t *rs = table_at(r, le32_get(rsdp, 16), "RSDT");
+    unsigned n = (unsigned)(le32_get(x, 4) - 36) / 8;
 
-    assert_int_equal(rd(rs + 4, 4), 36 + 4 * n);
+    assert_int_equal(le32_get(rs, 4), 36 + 4 * n);
     for (unsigned i = 0; i < n; i++) {
-        uint64_t a = rd(x + 36 + 8 * i, 8);
+        uint64_t a = le64_get(x, 36 + 8 * i);
 
-        assert_int_equal(rd(rs + 36 + 4 * i, 4), a);
+        assert_int_equal(le32_get(rs, 36 + 4 * i), a);
         if (memcmp(r->mem + a, sig, 4) == 0)
             return table_at(r, a, sig);
     }
@@ -99,7 +68,7 @@ static const uint8_t *find_table(const struct ram *r, const char *sig)
     return NULL;
 }
 
-static void build(struct ram *r, unsigned ncpus, bool pvpanic)
+static void build(struct fake_ram *r, unsigned ncpus, bool pvpanic)
 {
     struct acpi_config cfg;
     gpa_t rsdp = 0;
@@ -112,7 +81,7 @@ static void build(struct ram *r, unsigned ncpus, bool pvpanic)
 
 static void test_rsdp(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     const uint8_t *p = r->mem + LAYOUT_ACPI_BASE;
 
     build(r, 2, false);
@@ -122,20 +91,20 @@ static void test_rsdp(void **state)
     assert_int_equal(sum(p, 36), 0);      /* extended checksum */
     assert_memory_equal(p + 9, "VESSEL", 6);
     assert_int_equal(p[15], 2);
-    assert_int_equal(rd(p + 20, 4), 36);
-    assert_true(rd(p + 16, 4) != 0);
-    assert_true(rd(p + 24, 8) != 0);
+    assert_int_equal(le32_get(p, 20), 36);
+    assert_true(le32_get(p, 16) != 0);
+    assert_true(le64_get(p, 24) != 0);
 }
 
 static void test_xsdt_lists_fadt_and_madt(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     const uint8_t *rsdp = r->mem + LAYOUT_ACPI_BASE;
     const uint8_t *x;
 
     build(r, 2, false);
-    x = table_at(r, rd(rsdp + 24, 8), "XSDT");
-    assert_int_equal(rd(x + 4, 4), 36 + 2 * 8);
+    x = table_at(r, le64_get(rsdp, 24), "XSDT");
+    assert_int_equal(le32_get(x, 4), 36 + 2 * 8);
     assert_int_equal(x[8], 1);
     assert_non_null(find_table(r, "FACP"));
     assert_non_null(find_table(r, "APIC"));
@@ -143,46 +112,46 @@ static void test_xsdt_lists_fadt_and_madt(void **state)
 
 static void test_fadt(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     const uint8_t *f;
     uint64_t dsdt, facs;
 
     build(r, 1, false);
     f = find_table(r, "FACP");
-    assert_int_equal(rd(f + 4, 4), 276);
+    assert_int_equal(le32_get(f, 4), 276);
     assert_int_equal(f[8], 6);
     /* 32- and 64-bit DSDT pointers agree; the FACS is in exactly one of
      * FIRMWARE_CTRL and X_FIRMWARE_CTRL (ACPI 5.2.9) */
-    facs = rd(f + 36, 4);
-    dsdt = rd(f + 40, 4);
-    assert_int_equal(rd(f + 132, 8), 0);
-    assert_int_equal(rd(f + 140, 8), dsdt);
+    facs = le32_get(f, 36);
+    dsdt = le32_get(f, 40);
+    assert_int_equal(le64_get(f, 132), 0);
+    assert_int_equal(le64_get(f, 140), dsdt);
     table_at(r, dsdt, "DSDT");
     assert_int_equal(facs % 64, 0);
     assert_memory_equal(r->mem + facs, "FACS", 4);
-    assert_int_equal(rd(r->mem + facs + 4, 4), 64);
+    assert_int_equal(le32_get(r->mem, facs + 4), 64);
 
-    assert_int_equal(rd(f + 46, 2), 9);             /* SCI_INT */
-    assert_int_equal(rd(f + 48, 4), 0);             /* SMI_CMD */
-    assert_int_equal(rd(f + 56, 4), 0x600);         /* PM1a_EVT_BLK */
-    assert_int_equal(rd(f + 60, 4), 0);             /* PM1b_EVT_BLK */
-    assert_int_equal(rd(f + 64, 4), 0x604);         /* PM1a_CNT_BLK */
-    assert_int_equal(rd(f + 76, 4), 0);             /* PM_TMR_BLK */
+    assert_int_equal(le16_get(f, 46), 9);           /* SCI_INT */
+    assert_int_equal(le32_get(f, 48), 0);           /* SMI_CMD */
+    assert_int_equal(le32_get(f, 56), 0x600);       /* PM1a_EVT_BLK */
+    assert_int_equal(le32_get(f, 60), 0);           /* PM1b_EVT_BLK */
+    assert_int_equal(le32_get(f, 64), 0x604);       /* PM1a_CNT_BLK */
+    assert_int_equal(le32_get(f, 76), 0);           /* PM_TMR_BLK */
     assert_int_equal(f[88], 4);                     /* PM1_EVT_LEN */
     assert_int_equal(f[89], 2);                     /* PM1_CNT_LEN */
     assert_int_equal(f[91], 0);                     /* PM_TMR_LEN */
-    assert_int_equal(rd(f + 109, 2), (1 << 2) | (1 << 1)); /* no VGA, 8042 */
-    assert_int_equal(rd(f + 112, 4), (1 << 0) | (1 << 2) | (1 << 5));
+    assert_int_equal(le16_get(f, 109), (1 << 2) | (1 << 1)); /* no VGA, 8042 */
+    assert_int_equal(le32_get(f, 112), (1 << 0) | (1 << 2) | (1 << 5));
     /* X_PM1a_EVT_BLK: SystemIO, 32 bits at 0x600 */
     assert_int_equal(f[148], 1);
     assert_int_equal(f[149], 32);
-    assert_int_equal(rd(f + 152, 8), 0x600);
+    assert_int_equal(le64_get(f, 152), 0x600);
     /* X_PM1a_CNT_BLK: SystemIO, 16 bits at 0x604 */
     assert_int_equal(f[172], 1);
     assert_int_equal(f[173], 16);
-    assert_int_equal(rd(f + 176, 8), 0x604);
+    assert_int_equal(le64_get(f, 176), 0x604);
     /* X_PM_TMR_BLK empty */
-    assert_int_equal(rd(f + 212, 8), 0);
+    assert_int_equal(le64_get(f, 212), 0);
 }
 
 static bool contains(const uint8_t *p, size_t len, const void *needle,
@@ -194,12 +163,12 @@ static bool contains(const uint8_t *p, size_t len, const void *needle,
     return false;
 }
 
-static const uint8_t *dsdt_of(const struct ram *r, size_t *len)
+static const uint8_t *dsdt_of(const struct fake_ram *r, size_t *len)
 {
     const uint8_t *f = find_table(r, "FACP");
-    const uint8_t *d = table_at(r, rd(f + 140, 8), "DSDT");
+    const uint8_t *d = table_at(r, le64_get(f, 140), "DSDT");
 
-    *len = (size_t)rd(d + 4, 4);
+    *len = le32_get(d, 4);
     assert_int_equal(d[8], 2);
     return d;
 }
@@ -210,7 +179,7 @@ static void test_dsdt(void **state)
                                   0x04, 0x0A, 0x05, 0x0A, 0x05, 0x00, 0x00 };
     static const uint8_t pnp0501[] = { 0x0C, 0x41, 0xD0, 0x05, 0x01 };
     static const uint8_t com1_io[] = { 0x47, 0x01, 0xF8, 0x03, 0xF8, 0x03 };
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     const uint8_t *d;
     size_t len;
 
@@ -231,15 +200,15 @@ static void test_dsdt(void **state)
     assert_true(contains(d, len, "_STA", 4));
 }
 
-static void check_madt(const struct ram *r, unsigned ncpus)
+static void check_madt(const struct fake_ram *r, unsigned ncpus)
 {
     const uint8_t *m = find_table(r, "APIC");
-    uint32_t len = (uint32_t)rd(m + 4, 4);
+    uint32_t len = le32_get(m, 4);
     unsigned lapics = 0, ioapics = 0, isos = 0, nmis = 0;
     uint32_t off = 44;
 
-    assert_int_equal(rd(m + 36, 4), 0xFEE00000U);
-    assert_int_equal(rd(m + 40, 4), 1);   /* PCAT_COMPAT */
+    assert_int_equal(le32_get(m, 36), 0xFEE00000U);
+    assert_int_equal(le32_get(m, 40), 1); /* PCAT_COMPAT */
     while (off < len) {
         const uint8_t *e = m + off;
 
@@ -249,31 +218,31 @@ static void check_madt(const struct ram *r, unsigned ncpus)
             assert_int_equal(e[1], 8);
             assert_int_equal(e[2], lapics);          /* UID */
             assert_int_equal(e[3], lapics);          /* APIC ID */
-            assert_int_equal(rd(e + 4, 4), 1);       /* enabled */
+            assert_int_equal(le32_get(e, 4), 1);     /* enabled */
             lapics++;
             break;
         case 1:
             assert_int_equal(e[1], 12);
-            assert_int_equal(rd(e + 4, 4), 0xFEC00000U);
-            assert_int_equal(rd(e + 8, 4), 0);
+            assert_int_equal(le32_get(e, 4), 0xFEC00000U);
+            assert_int_equal(le32_get(e, 8), 0);
             ioapics++;
             break;
         case 2:
             assert_int_equal(e[1], 10);
             if (e[3] == 0) {
-                assert_int_equal(rd(e + 4, 4), 2);
-                assert_int_equal(rd(e + 8, 2), 0);
+                assert_int_equal(le32_get(e, 4), 2);
+                assert_int_equal(le16_get(e, 8), 0);
             } else {
                 assert_int_equal(e[3], 9);
-                assert_int_equal(rd(e + 4, 4), 9);
-                assert_int_equal(rd(e + 8, 2), 0x000D);
+                assert_int_equal(le32_get(e, 4), 9);
+                assert_int_equal(le16_get(e, 8), 0x000D);
             }
             isos++;
             break;
         case 4:
             assert_int_equal(e[1], 6);
             assert_int_equal(e[2], 0xFF);
-            assert_int_equal(rd(e + 3, 2), 0);
+            assert_int_equal(le16_get(e, 3), 0);
             assert_int_equal(e[5], 1);
             nmis++;
             break;
@@ -292,7 +261,7 @@ static void check_madt(const struct ram *r, unsigned ncpus)
 static void test_madt_per_cpu(void **state)
 {
     static const unsigned counts[] = { 1, 2, 4, 64, ACPI_MAX_CPUS };
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
 
     for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
         build(r, counts[i], true);
@@ -302,7 +271,7 @@ static void test_madt_per_cpu(void **state)
 
 static void test_bad_config(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct acpi_config cfg;
     gpa_t rsdp = 0;
 
@@ -326,7 +295,7 @@ static void test_bad_config(void **state)
 
 static void test_custom_ports_and_sci(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct acpi_config cfg;
     const uint8_t *f;
     gpa_t rsdp;
@@ -338,33 +307,29 @@ static void test_custom_ports_and_sci(void **state)
     cfg.i8042 = false;
     assert_int_equal(acpi_build(&r->gm, &cfg, &rsdp), 0);
     f = find_table(r, "FACP");
-    assert_int_equal(rd(f + 46, 2), 10);
-    assert_int_equal(rd(f + 56, 4), 0xB000);
-    assert_int_equal(rd(f + 152, 8), 0xB000);
-    assert_int_equal(rd(f + 64, 4), 0xB004);
-    assert_int_equal(rd(f + 176, 8), 0xB004);
-    assert_int_equal(rd(f + 109, 2), 1 << 2);
+    assert_int_equal(le16_get(f, 46), 10);
+    assert_int_equal(le32_get(f, 56), 0xB000);
+    assert_int_equal(le64_get(f, 152), 0xB000);
+    assert_int_equal(le32_get(f, 64), 0xB004);
+    assert_int_equal(le64_get(f, 176), 0xB004);
+    assert_int_equal(le16_get(f, 109), 1 << 2);
 }
 
 static void test_no_ram_for_tables(void **state)
 {
-    struct gmem gm;
+    struct fake_ram *r = fake_ram_new(LAYOUT_ACPI_BASE, 0);
     struct acpi_config cfg;
-    uint8_t *mem = calloc(1, LAYOUT_ACPI_BASE);
     gpa_t rsdp = 0;
     (void)state;
-    assert_non_null(mem);
-    gmem_init(&gm);
-    assert_int_equal(gmem_add(&gm, 0, LAYOUT_ACPI_BASE, mem), 0);
     acpi_config_init(&cfg, 1);
-    assert_int_equal(acpi_build(&gm, &cfg, &rsdp), -EFAULT);
+    assert_int_equal(acpi_build(&r->gm, &cfg, &rsdp), -EFAULT);
     assert_int_equal(rsdp, 0);
-    free(mem);
+    fake_ram_free(r);
 }
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, ram_setup, ram_teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fake_ram_teardown)
     const struct CMUnitTest tests[] = {
         T(test_rsdp),
         T(test_xsdt_lists_fadt_and_madt),

@@ -11,7 +11,9 @@
 #include "boot/bzimage.h"
 #include "boot/e820.h"
 #include "boot/layout.h"
+#include "core/bytes.h"
 #include "core/gmem.h"
+#include "helpers/fakes.h"
 
 #define SETUP_SECTS 4U
 #define KERNEL_OFF ((SETUP_SECTS + 1) * 512U)
@@ -22,69 +24,33 @@
 
 static uint8_t img[IMG_LEN];
 
-struct ram {
-    struct gmem gm;
-    uint8_t *mem;
-};
-
-static void put(uint8_t *p, size_t off, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get(const uint8_t *p, size_t off, unsigned n)
-{
-    uint64_t v = 0;
-
-    while (n--)
-        v = v << 8 | p[off + n];
-    return v;
-}
-
 /* A minimal valid 2.15 bzImage: relocatable, 64-bit, pref 16 MiB. */
 static void make_image(void)
 {
     memset(img, 0, sizeof(img));
     img[0x1F1] = SETUP_SECTS;
-    put(img, 0x1FE, 0xAA55, 2);
+    le16_put(img, 0x1FE, 0xAA55);
     img[0x200] = 0xEB;
     img[0x201] = 0x6A;                    /* header ends at 0x26C */
     memcpy(img + 0x202, "HdrS", 4);
-    put(img, 0x206, 0x020F, 2);
+    le16_put(img, 0x206, 0x020F);
     img[0x211] = 0x01;                    /* LOADED_HIGH */
-    put(img, 0x22C, 0x7FFFFFFF, 4);       /* initrd_addr_max */
-    put(img, 0x230, 2 * MiB, 4);          /* kernel_alignment */
+    le32_put(img, 0x22C, 0x7FFFFFFF);     /* initrd_addr_max */
+    le32_put(img, 0x230, 2 * MiB);        /* kernel_alignment */
     img[0x234] = 1;                       /* relocatable */
     img[0x235] = 21;                      /* min_alignment */
-    put(img, 0x236, 0x3, 2);              /* XLF_KERNEL_64 | ABOVE_4G */
-    put(img, 0x238, 2047, 4);             /* cmdline_size */
-    put(img, 0x258, 16 * MiB, 8);         /* pref_address */
-    put(img, 0x260, INIT_SIZE, 4);        /* init_size */
+    le16_put(img, 0x236, 0x3);            /* XLF_KERNEL_64 | ABOVE_4G */
+    le32_put(img, 0x238, 2047);           /* cmdline_size */
+    le64_put(img, 0x258, 16 * MiB);       /* pref_address */
+    le32_put(img, 0x260, INIT_SIZE);      /* init_size */
     for (size_t i = KERNEL_OFF; i < IMG_LEN; i++)
         img[i] = (uint8_t)(i * 13 + 1);
 }
 
 static int setup(void **state)
 {
-    struct ram *r = calloc(1, sizeof(*r));
-
-    assert_non_null(r);
-    r->mem = calloc(1, RAM_SIZE);
-    assert_non_null(r->mem);
-    gmem_init(&r->gm);
-    assert_int_equal(gmem_add(&r->gm, 0, RAM_SIZE, r->mem), 0);
+    *state = fake_ram_new(RAM_SIZE, 0);
     make_image();
-    *state = r;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ram *r = *state;
-
-    free(r->mem);
-    free(r);
     return 0;
 }
 
@@ -159,7 +125,7 @@ static void test_parse_no_boot_flag(void **state)
 {
     struct bzimage_info bi;
     (void)state;
-    put(img, 0x1FE, 0x55AA, 2);
+    le16_put(img, 0x1FE, 0x55AA);
     assert_int_equal(parse(IMG_LEN, &bi), -ENOEXEC);
     assert_int_equal(bi.reason, BZIMAGE_NO_BOOT_FLAG);
     /* even when the file is too short for the rest of the header */
@@ -183,15 +149,15 @@ static void test_parse_too_old(void **state)
 {
     struct bzimage_info bi;
     (void)state;
-    put(img, 0x206, 0x0205, 2);
+    le16_put(img, 0x206, 0x0205);
     assert_int_equal(parse(IMG_LEN, &bi), -ENOEXEC);
     assert_int_equal(bi.reason, BZIMAGE_TOO_OLD);
     assert_int_equal(bi.version, 0x0205);
     expect_describe(bi.reason, &bi, "boot protocol 2.05 too old, need 2.12");
-    put(img, 0x206, 0x020B, 2);
+    le16_put(img, 0x206, 0x020B);
     assert_int_equal(parse(IMG_LEN, &bi), -ENOEXEC);
     expect_describe(bi.reason, &bi, "boot protocol 2.11 too old, need 2.12");
-    put(img, 0x206, 0x020C, 2);
+    le16_put(img, 0x206, 0x020C);
     assert_int_equal(parse(IMG_LEN, &bi), 0);
 }
 
@@ -199,7 +165,7 @@ static void test_parse_no_kernel64(void **state)
 {
     struct bzimage_info bi;
     (void)state;
-    put(img, 0x236, 0x2, 2);
+    le16_put(img, 0x236, 0x2);
     assert_int_equal(parse(IMG_LEN, &bi), -ENOEXEC);
     assert_int_equal(bi.reason, BZIMAGE_NOT_64BIT);
 }
@@ -236,8 +202,8 @@ static void test_parse_init_size_overflow(void **state)
 {
     struct bzimage_info bi;
     (void)state;
-    put(img, 0x258, UINT64_MAX - 4095, 8);
-    put(img, 0x260, 0x100000, 4);
+    le64_put(img, 0x258, UINT64_MAX - 4095);
+    le32_put(img, 0x260, 0x100000);
     assert_int_equal(parse(IMG_LEN, &bi), -EINVAL);
     assert_int_equal(bi.reason, BZIMAGE_BAD_HEADER);
 }
@@ -246,10 +212,10 @@ static void test_parse_bad_alignment(void **state)
 {
     struct bzimage_info bi;
     (void)state;
-    put(img, 0x230, 3 * MiB, 4);
+    le32_put(img, 0x230, 3 * MiB);
     assert_int_equal(parse(IMG_LEN, &bi), -EINVAL);
     assert_int_equal(bi.reason, BZIMAGE_BAD_HEADER);
-    put(img, 0x230, 0, 4);
+    le32_put(img, 0x230, 0);
     assert_int_equal(parse(IMG_LEN, &bi), -EINVAL);
     /* not relocatable: the alignment is never used */
     img[0x234] = 0;
@@ -294,7 +260,7 @@ static void test_strerror_total(void **state)
 
 static void test_load_kernel_placed(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct bzimage_info bi;
     struct boot_load_args a = default_args();
     struct boot_load_result res;
@@ -314,13 +280,13 @@ static void test_load_kernel_placed(void **state)
 
 static void test_load_relocates_when_pref_does_not_fit(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct bzimage_info bi;
     struct boot_load_args a = default_args();
     struct boot_load_result res;
 
     /* pref at 64 MiB, RAM ends at 48 MiB: 16 MiB is the next choice */
-    put(img, 0x258, 64 * MiB, 8);
+    le64_put(img, 0x258, 64 * MiB);
     assert_int_equal(parse(IMG_LEN, &bi), 0);
     assert_int_equal(bzimage_load(&r->gm, img, IMG_LEN, &bi, &a, &res), 0);
     assert_int_equal(res.kernel_addr, 16 * MiB);
@@ -339,13 +305,13 @@ static void test_load_relocates_when_pref_does_not_fit(void **state)
 
 static void test_load_fixed_kernel_must_fit(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct bzimage_info bi;
     struct boot_load_args a = default_args();
     struct boot_load_result res;
 
     img[0x234] = 0;                       /* not relocatable */
-    put(img, 0x258, 64 * MiB, 8);
+    le64_put(img, 0x258, 64 * MiB);
     assert_int_equal(parse(IMG_LEN, &bi), 0);
     assert_int_equal(bzimage_load(&r->gm, img, IMG_LEN, &bi, &a, &res),
                      -ENOSPC);
@@ -359,7 +325,7 @@ static void test_load_fixed_kernel_must_fit(void **state)
 
 static void test_load_cmdline(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct bzimage_info bi;
     struct boot_load_args a = default_args();
     struct boot_load_result res;
@@ -368,7 +334,8 @@ static void test_load_cmdline(void **state)
     assert_int_equal(parse(IMG_LEN, &bi), 0);
     assert_int_equal(bzimage_load(&r->gm, img, IMG_LEN, &bi, &a, &res), 0);
     assert_string_equal((char *)r->mem + LAYOUT_CMDLINE, "console=ttyS0");
-    assert_int_equal(get(r->mem, LAYOUT_ZERO_PAGE + 0x228, 4), LAYOUT_CMDLINE);
+    assert_int_equal(le32_get(r->mem, LAYOUT_ZERO_PAGE + 0x228),
+                     LAYOUT_CMDLINE);
     /* no command line: an empty, terminated one */
     a.cmdline = NULL;
     assert_int_equal(bzimage_load(&r->gm, img, IMG_LEN, &bi, &a, &res), 0);
@@ -377,13 +344,13 @@ static void test_load_cmdline(void **state)
 
 static void test_load_cmdline_too_long(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct bzimage_info bi;
     struct boot_load_args a = default_args();
     struct boot_load_result res;
     char line[64];
 
-    put(img, 0x238, 16, 4);               /* cmdline_size */
+    le32_put(img, 0x238, 16);             /* cmdline_size */
     assert_int_equal(parse(IMG_LEN, &bi), 0);
     memset(line, 'a', sizeof(line));
     line[16] = '\0';                      /* exactly cmdline_size: fits */
@@ -399,7 +366,7 @@ static void test_load_cmdline_too_long(void **state)
 
 static void test_load_initrd_at_top(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct bzimage_info bi;
     struct boot_load_args a = default_args();
     struct boot_load_result res;
@@ -416,13 +383,14 @@ static void test_load_initrd_at_top(void **state)
     assert_int_equal(res.initrd_addr, want);
     assert_int_equal(res.initrd_size, sizeof(initrd));
     assert_memory_equal(r->mem + want, initrd, sizeof(initrd));
-    assert_int_equal(get(r->mem, LAYOUT_ZERO_PAGE + 0x218, 4), want);
-    assert_int_equal(get(r->mem, LAYOUT_ZERO_PAGE + 0x21C, 4), sizeof(initrd));
-    assert_int_equal(get(r->mem, LAYOUT_ZERO_PAGE + 0x0C0, 4), 0);
-    assert_int_equal(get(r->mem, LAYOUT_ZERO_PAGE + 0x0C4, 4), 0);
+    assert_int_equal(le32_get(r->mem, LAYOUT_ZERO_PAGE + 0x218), want);
+    assert_int_equal(le32_get(r->mem, LAYOUT_ZERO_PAGE + 0x21C),
+                     sizeof(initrd));
+    assert_int_equal(le32_get(r->mem, LAYOUT_ZERO_PAGE + 0x0C0), 0);
+    assert_int_equal(le32_get(r->mem, LAYOUT_ZERO_PAGE + 0x0C4), 0);
 
     /* initrd_addr_max below the top of RAM: the initrd ends within it */
-    put(img, 0x22C, 32 * MiB - 1, 4);
+    le32_put(img, 0x22C, 32 * MiB - 1);
     assert_int_equal(parse(IMG_LEN, &bi), 0);
     assert_int_equal(bzimage_load(&r->gm, img, IMG_LEN, &bi, &a, &res), 0);
     assert_int_equal(res.initrd_addr, (32 * MiB - sizeof(initrd)) & ~0xFFFULL);
@@ -433,7 +401,7 @@ static void test_load_initrd_at_top(void **state)
 
 static void test_load_initrd_does_not_fit(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct bzimage_info bi;
     struct boot_load_args a = default_args();
     struct boot_load_result res;
@@ -452,7 +420,7 @@ static void test_load_initrd_does_not_fit(void **state)
     assert_int_equal(res.reason, BZIMAGE_INITRD_NO_FIT);
     expect_describe(res.reason, &bi, "initrd does not fit");
     /* larger than the whole limit */
-    put(img, 0x22C, 1 * MiB - 1, 4);
+    le32_put(img, 0x22C, 1 * MiB - 1);
     assert_int_equal(parse(IMG_LEN, &bi), 0);
     a.initrd_len = 2 * MiB;
     assert_int_equal(bzimage_load(&r->gm, img, IMG_LEN, &bi, &a, &res),
@@ -462,7 +430,7 @@ static void test_load_initrd_does_not_fit(void **state)
 
 static void test_load_boot_params(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct bzimage_info bi;
     struct boot_load_args a = default_args();
     struct boot_load_result res;
@@ -471,8 +439,8 @@ static void test_load_boot_params(void **state)
     unsigned nr;
 
     memset(r->mem + LAYOUT_ZERO_PAGE, 0xEE, LAYOUT_ZERO_PAGE_SIZE);
-    put(img, 0x250, 0xDEADBEEF, 8);       /* hostile setup_data pointer */
-    put(img, 0x23C, 3, 4);                /* hardware_subarch */
+    le64_put(img, 0x250, 0xDEADBEEF);     /* hostile setup_data pointer */
+    le32_put(img, 0x23C, 3);              /* hardware_subarch */
     assert_int_equal(e820_build(map, E820_MAX_ENTRIES, RAM_SIZE, &nr), 0);
     a.e820 = map;
     a.e820_nr = nr;
@@ -486,45 +454,45 @@ static void test_load_boot_params(void **state)
     assert_int_equal(zp[0xFFF], 0);
     /* header copied from the image */
     assert_int_equal(zp[0x1F1], SETUP_SECTS);
-    assert_int_equal(get(zp, 0x1FE, 2), 0xAA55);
+    assert_int_equal(le16_get(zp, 0x1FE), 0xAA55);
     assert_memory_equal(zp + 0x202, "HdrS", 4);
-    assert_int_equal(get(zp, 0x206, 2), 0x020F);
-    assert_int_equal(get(zp, 0x258, 8), 16 * MiB);
-    assert_int_equal(get(zp, 0x260, 4), INIT_SIZE);
-    assert_int_equal(get(zp, 0x26C, 4), 0);   /* past the header: zero */
+    assert_int_equal(le16_get(zp, 0x206), 0x020F);
+    assert_int_equal(le64_get(zp, 0x258), 16 * MiB);
+    assert_int_equal(le32_get(zp, 0x260), INIT_SIZE);
+    assert_int_equal(le32_get(zp, 0x26C), 0); /* past the header: zero */
     /* what the loader writes */
-    assert_int_equal(get(zp, 0x1FA, 2), 0xFFFF);          /* vid_mode */
+    assert_int_equal(le16_get(zp, 0x1FA), 0xFFFF);        /* vid_mode */
     assert_int_equal(zp[0x210], 0xFF);                    /* type_of_loader */
     assert_int_equal(zp[0x211], 0x81);                    /* HIGH | HEAP */
-    assert_int_equal(get(zp, 0x214, 4), 16 * MiB);       /* code32_start */
-    assert_int_equal(get(zp, 0x224, 2), 0xDE00);          /* heap_end_ptr */
-    assert_int_equal(get(zp, 0x228, 4), LAYOUT_CMDLINE);  /* cmd_line_ptr */
-    assert_int_equal(get(zp, 0x0C8, 4), 0);               /* ext_cmd_line */
-    assert_int_equal(get(zp, 0x218, 4), 0);               /* no ramdisk */
-    assert_int_equal(get(zp, 0x21C, 4), 0);
-    assert_int_equal(get(zp, 0x250, 8), 0);               /* setup_data */
-    assert_int_equal(get(zp, 0x23C, 4), 0);               /* subarch PC */
-    assert_int_equal(get(zp, 0x070, 8), 0xE0000);         /* acpi_rsdp */
+    assert_int_equal(le32_get(zp, 0x214), 16 * MiB);      /* code32_start */
+    assert_int_equal(le16_get(zp, 0x224), 0xDE00);        /* heap_end_ptr */
+    assert_int_equal(le32_get(zp, 0x228), LAYOUT_CMDLINE); /* cmd_line_ptr */
+    assert_int_equal(le32_get(zp, 0x0C8), 0);             /* ext_cmd_line */
+    assert_int_equal(le32_get(zp, 0x218), 0);             /* no ramdisk */
+    assert_int_equal(le32_get(zp, 0x21C), 0);
+    assert_int_equal(le64_get(zp, 0x250), 0);             /* setup_data */
+    assert_int_equal(le32_get(zp, 0x23C), 0);             /* subarch PC */
+    assert_int_equal(le64_get(zp, 0x070), 0xE0000);       /* acpi_rsdp */
     assert_int_equal(zp[0x1E8], nr);                      /* e820_entries */
     for (unsigned i = 0; i < nr; i++) {
         size_t off = 0x2D0 + 20 * i;
 
-        assert_int_equal(get(zp, off, 8), map[i].addr);
-        assert_int_equal(get(zp, off + 8, 8), map[i].size);
-        assert_int_equal(get(zp, off + 16, 4), map[i].type);
+        assert_int_equal(le64_get(zp, off), map[i].addr);
+        assert_int_equal(le64_get(zp, off + 8), map[i].size);
+        assert_int_equal(le32_get(zp, off + 16), map[i].type);
     }
-    assert_int_equal(get(zp, 0x2D0 + 20 * nr, 8), 0);
+    assert_int_equal(le64_get(zp, 0x2D0 + 20 * nr), 0);
 
     /* protocol 2.12 has no acpi_rsdp_addr: left zero */
-    put(img, 0x206, 0x020C, 2);
+    le16_put(img, 0x206, 0x020C);
     assert_int_equal(parse(IMG_LEN, &bi), 0);
     assert_int_equal(bzimage_load(&r->gm, img, IMG_LEN, &bi, &a, &res), 0);
-    assert_int_equal(get(zp, 0x070, 8), 0);
+    assert_int_equal(le64_get(zp, 0x070), 0);
 }
 
 static void test_load_header_copy_stops_at_e820(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct bzimage_info bi;
     struct boot_load_args a = default_args();
     struct boot_load_result res;
@@ -540,7 +508,7 @@ static void test_load_header_copy_stops_at_e820(void **state)
 
 static void test_load_bad_args(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct bzimage_info bi, bad;
     struct boot_load_args a = default_args();
     struct boot_load_result res;
@@ -581,22 +549,19 @@ static void test_load_guest_write_fails(void **state)
     struct bzimage_info bi;
     struct boot_load_args a = default_args();
     struct boot_load_result res;
-    struct gmem gm;
-    uint8_t *mem = calloc(1, 8 * MiB);
+    struct fake_ram *r = fake_ram_new(8 * MiB, 0);
     (void)state;
-    assert_non_null(mem);
-    gmem_init(&gm);
-    assert_int_equal(gmem_add(&gm, 0, 8 * MiB, mem), 0);
     /* the caller says 48 MiB but only 8 are registered */
     assert_int_equal(parse(IMG_LEN, &bi), 0);
-    assert_int_equal(bzimage_load(&gm, img, IMG_LEN, &bi, &a, &res), -EFAULT);
+    assert_int_equal(bzimage_load(&r->gm, img, IMG_LEN, &bi, &a, &res),
+                     -EFAULT);
     assert_int_equal(res.reason, BZIMAGE_GMEM);
-    free(mem);
+    fake_ram_free(r);
 }
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fake_ram_teardown)
     const struct CMUnitTest tests[] = {
         T(test_parse_valid),
         T(test_parse_truncated),

@@ -4,88 +4,51 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "boot/layout.h"
 #include "boot/x86_entry.h"
+#include "core/bytes.h"
 #include "core/gmem.h"
-
-#define RAM_SIZE (1024 * 1024)
-
-struct ram {
-    struct gmem gm;
-    uint8_t *mem;
-};
-
-static int ram_setup(void **state)
-{
-    struct ram *r = calloc(1, sizeof(*r));
-
-    assert_non_null(r);
-    r->mem = calloc(1, RAM_SIZE);
-    assert_non_null(r->mem);
-    gmem_init(&r->gm);
-    assert_int_equal(gmem_add(&r->gm, 0, RAM_SIZE, r->mem), 0);
-    *state = r;
-    return 0;
-}
-
-static int ram_teardown(void **state)
-{
-    struct ram *r = *state;
-
-    free(r->mem);
-    free(r);
-    return 0;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
+#include "helpers/fakes.h"
 
 static void test_page_tables_identity_map_4g(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct x86_boot_cpu c;
 
     assert_int_equal(x86_entry_setup(&r->gm, &c), 0);
     /* PML4[0] -> PDPT, present + writable; nothing else */
-    assert_int_equal(get64(r->mem + 0x9000), 0xA000 | 0x3);
+    assert_int_equal(le64_get(r->mem, 0x9000), 0xA000 | 0x3);
     for (unsigned i = 1; i < 512; i++)
-        assert_int_equal(get64(r->mem + 0x9000 + 8 * i), 0);
+        assert_int_equal(le64_get(r->mem, 0x9000 + 8 * i), 0);
     /* PDPT[0..3] -> the four page directories */
     for (unsigned i = 0; i < 4; i++)
-        assert_int_equal(get64(r->mem + 0xA000 + 8 * i),
+        assert_int_equal(le64_get(r->mem, 0xA000 + 8 * i),
                          (0xB000 + 0x1000ULL * i) | 0x3);
     for (unsigned i = 4; i < 512; i++)
-        assert_int_equal(get64(r->mem + 0xA000 + 8 * i), 0);
+        assert_int_equal(le64_get(r->mem, 0xA000 + 8 * i), 0);
     /* every PD entry maps its own 2 MiB: present | writable | PS */
     for (uint64_t n = 0; n < 4 * 512; n++)
-        assert_int_equal(get64(r->mem + 0xB000 + 8 * n),
+        assert_int_equal(le64_get(r->mem, 0xB000 + 8 * n),
                          (n * 2 * MiB) | 0x83);
-    assert_int_equal(get64(r->mem + 0xB000), 0x83);
-    assert_int_equal(get64(r->mem + 0xEFF8), 0xFFE00083ULL);
+    assert_int_equal(le64_get(r->mem, 0xB000), 0x83);
+    assert_int_equal(le64_get(r->mem, 0xEFF8), 0xFFE00083ULL);
 }
 
 static void test_gdt(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct x86_boot_cpu c;
 
     assert_int_equal(x86_entry_setup(&r->gm, &c), 0);
-    assert_int_equal(get64(r->mem + 0x500), 0);
-    assert_int_equal(get64(r->mem + 0x508), 0);
+    assert_int_equal(le64_get(r->mem, 0x500), 0);
+    assert_int_equal(le64_get(r->mem, 0x508), 0);
     /* flat 64-bit code: G=1 L=1 P=1 DPL0 S=1 type 0xB, limit 0xFFFFF */
-    assert_int_equal(get64(r->mem + 0x510), 0x00AF9B000000FFFFULL);
+    assert_int_equal(le64_get(r->mem, 0x510), 0x00AF9B000000FFFFULL);
     /* flat data: G=1 D/B=1 P=1 S=1 type 3 */
-    assert_int_equal(get64(r->mem + 0x518), 0x00CF93000000FFFFULL);
+    assert_int_equal(le64_get(r->mem, 0x518), 0x00CF93000000FFFFULL);
     assert_int_equal(c.gdt_base, 0x500);
     assert_int_equal(c.gdt_limit, 31);
     assert_int_equal(x86_gdt_entry(&c.cs), 0x00AF9B000000FFFFULL);
@@ -93,7 +56,7 @@ static void test_gdt(void **state)
 
 static void test_cpu_state(void **state)
 {
-    struct ram *r = *state;
+    struct fake_ram *r = *state;
     struct x86_boot_cpu c;
     const struct x86_segment *data[] = { &c.ds, &c.es, &c.fs, &c.gs, &c.ss };
 
@@ -138,24 +101,23 @@ static void test_cpu_state(void **state)
 
 static void test_write_fails_without_ram(void **state)
 {
-    struct gmem gm;
-    uint8_t small[0x9000];
+    struct fake_ram *r = fake_ram_new(LAYOUT_PML4, 0); /* ends below it */
     struct x86_boot_cpu c;
     (void)state;
-    gmem_init(&gm);
-    assert_int_equal(gmem_add(&gm, 0, sizeof(small), small), 0);
-    assert_int_equal(x86_entry_setup(&gm, &c), -EFAULT);
+    assert_int_equal(x86_entry_setup(&r->gm, &c), -EFAULT);
+    fake_ram_free(r);
 }
 
 int main(void)
 {
+#define T(f)                                                                   \
+    cmocka_unit_test_setup_teardown(f, fake_ram_setup, fake_ram_teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_page_tables_identity_map_4g,
-                                        ram_setup, ram_teardown),
-        cmocka_unit_test_setup_teardown(test_gdt, ram_setup, ram_teardown),
-        cmocka_unit_test_setup_teardown(test_cpu_state, ram_setup,
-                                        ram_teardown),
+        T(test_page_tables_identity_map_4g),
+        T(test_gdt),
+        T(test_cpu_state),
         cmocka_unit_test(test_write_fails_without_ram),
     };
+#undef T
     return cmocka_run_group_tests_name("boot/x86_entry", tests, NULL, NULL);
 }

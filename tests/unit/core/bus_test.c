@@ -114,6 +114,106 @@ static void test_many_devices_sorted(void **state)
     }
 }
 
+/* A device of byte registers for bus_read_bytes()/bus_write_bytes(): reads
+ * return (reg[off]), writes store into it; (seen) lists the offsets
+ * accessed, in order. */
+struct byte_regs {
+    uint8_t reg[256];
+    uint8_t seen[8];
+    unsigned n;
+};
+
+static uint8_t regs_read(void *dev, uint8_t off)
+{
+    struct byte_regs *g = dev;
+
+    assert_true(g->n < ARRAY_SIZE(g->seen));
+    g->seen[g->n++] = off;
+    return g->reg[off];
+}
+
+static void regs_write(void *dev, uint8_t off, uint8_t val)
+{
+    struct byte_regs *g = dev;
+
+    assert_true(g->n < ARRAY_SIZE(g->seen));
+    g->seen[g->n++] = off;
+    g->reg[off] = val;
+}
+
+static void test_bytes_split_lowest_first(void **state)
+{
+    struct byte_regs g = { .reg = { 0x10, 0x11, 0x12, 0x13 } };
+    const uint8_t w[4] = { 0xa1, 0xa2, 0xa3, 0xa4 };
+    uint8_t d[8];
+    (void)state;
+    memset(d, 0, sizeof(d));
+    bus_read_bytes(&g, 0, d, 4, 4, regs_read);
+    assert_memory_equal(d, "\x10\x11\x12\x13\0\0\0\0", 8);
+    assert_memory_equal(g.seen, "\0\1\2\3", 4);
+    g.n = 0;
+    bus_write_bytes(&g, 0, w, 4, 4, regs_write);
+    assert_memory_equal(g.reg, w, 4);
+    assert_memory_equal(g.seen, "\0\1\2\3", 4);
+    g.n = 0;
+    bus_read_bytes(&g, 3, d, 1, 4, regs_read);
+    assert_int_equal(d[0], 0xa4);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.seen[0], 3);
+}
+
+static void test_bytes_past_window(void **state)
+{
+    struct byte_regs g = { .reg = { 0x10, 0x11, 0x12, 0x13, 0x14 } };
+    const uint8_t w[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    uint8_t d[8];
+    (void)state;
+    /* Straddling the end: bytes 0-1 are offsets 2-3, the rest are outside. */
+    bus_read_bytes(&g, 2, d, 8, 4, regs_read);
+    assert_memory_equal(d, "\x12\x13\xff\xff\xff\xff\xff\xff", 8);
+    assert_int_equal(g.n, 2);
+    g.n = 0;
+    bus_write_bytes(&g, 2, w, 8, 4, regs_write);
+    assert_int_equal(g.n, 2);
+    assert_memory_equal(g.reg, "\x10\x11\x01\x02\x14", 5);
+    /* Wholly outside, and an empty window. */
+    g.n = 0;
+    bus_read_bytes(&g, 4, d, 2, 4, regs_read);
+    assert_memory_equal(d, "\xff\xff", 2);
+    bus_write_bytes(&g, 4, w, 2, 4, regs_write);
+    bus_read_bytes(&g, 0, d, 4, 0, regs_read);
+    assert_memory_equal(d, "\xff\xff\xff\xff", 4);
+    bus_write_bytes(&g, 0, w, 4, 0, regs_write);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(g.reg[4], 0x14);
+}
+
+static void test_bytes_no_wrap_near_max(void **state)
+{
+    static const uint64_t offs[] = { UINT64_MAX, UINT64_MAX - 1,
+                                     UINT64_MAX - 7, UINT64_MAX - 255 };
+    struct byte_regs g = { .n = 0 };
+    const uint8_t w[8] = { 0 };
+    uint8_t d[8];
+    (void)state;
+    /* off + i wraps to 0..6 here: no register may be reached. */
+    for (size_t o = 0; o < ARRAY_SIZE(offs); o++) {
+        memset(d, 0, sizeof(d));
+        bus_read_bytes(&g, offs[o], d, 8, 4, regs_read);
+        assert_memory_equal(d, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+        bus_write_bytes(&g, offs[o], w, 8, 4, regs_write);
+        bus_read_bytes(&g, offs[o], d, 8, 256, regs_read);
+        bus_write_bytes(&g, offs[o], w, 8, 256, regs_write);
+    }
+    assert_int_equal(g.n, 0);
+    /* The largest window: offset 255 is its last register. */
+    g.reg[255] = 0x7e;
+    bus_read_bytes(&g, 255, d, 2, 256, regs_read);
+    assert_memory_equal(d, "\x7e\xff", 2);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.seen[0], 255);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -121,6 +221,9 @@ int main(void)
         cmocka_unit_test(test_dispatch_gives_offsets),
         cmocka_unit_test(test_unclaimed_reads_all_ones),
         cmocka_unit_test(test_many_devices_sorted),
+        cmocka_unit_test(test_bytes_split_lowest_first),
+        cmocka_unit_test(test_bytes_past_window),
+        cmocka_unit_test(test_bytes_no_wrap_near_max),
     };
     return cmocka_run_group_tests_name("core/bus", tests, NULL, NULL);
 }

@@ -59,6 +59,38 @@ void fake_clock_advance(struct fake_clock *c, uint64_t ns)
     c->sec += (int64_t)(c->ns / 1000000000ULL - before);
 }
 
+struct fake_ram *fake_ram_new(size_t size, uint8_t fill)
+{
+    struct fake_ram *r = test_calloc(1, sizeof(*r));
+
+    assert_non_null(r);
+    r->mem = test_malloc(size);
+    assert_non_null(r->mem);
+    memset(r->mem, fill, size);
+    r->size = size;
+    gmem_init(&r->gm);
+    assert_int_equal(gmem_add(&r->gm, 0, size, r->mem), 0);
+    return r;
+}
+
+void fake_ram_free(struct fake_ram *r)
+{
+    test_free(r->mem);
+    test_free(r);
+}
+
+int fake_ram_setup(void **state)
+{
+    *state = fake_ram_new(FAKE_RAM_SIZE, 0);
+    return 0;
+}
+
+int fake_ram_teardown(void **state)
+{
+    fake_ram_free(*state);
+    return 0;
+}
+
 unsigned bus_sweep(const struct bus_ops *ops, void *dev, uint64_t window)
 {
     static const unsigned widths[] = {1, 2, 4, 8};

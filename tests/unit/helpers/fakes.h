@@ -1,12 +1,13 @@
 /* Fakes shared by unit tests: an interrupt line that records levels, a char
- * sink that captures bytes, a settable clock, and a sweep that pokes every
- * offset of a bus window at every width. */
+ * sink that captures bytes, a settable clock, guest RAM, and a sweep that
+ * pokes every offset of a bus window at every width. */
 #ifndef VESSEL_TESTS_FAKES_H
 #define VESSEL_TESTS_FAKES_H
 
 #include "core/bus.h"
 #include "core/chr.h"
 #include "core/clock.h"
+#include "core/gmem.h"
 #include "core/irq.h"
 #include "core/types.h"
 
@@ -40,6 +41,26 @@ extern const struct clock_ops fake_clock_ops;
 /* Move both clocks forward by (ns), carrying whole seconds into (sec) as a
  * real wall clock in step with the monotonic one would. */
 void fake_clock_advance(struct fake_clock *c, uint64_t ns);
+
+/* ---- guest RAM: a test_malloc'd buffer registered in a gmem at gpa 0;
+ * cmocka checks it for leaks and overruns ---- */
+struct fake_ram {
+    struct gmem gm;
+    uint8_t *mem;      /* guest byte (gpa) is mem[gpa] */
+    size_t size;
+};
+
+/* (size) bytes of RAM, every byte (fill), registered at gpa 0 of a fresh
+ * gmem. Fails the test if memory runs out. Free with fake_ram_free(). */
+struct fake_ram *fake_ram_new(size_t size, uint8_t fill);
+void fake_ram_free(struct fake_ram *r);
+
+/* cmocka setup/teardown: (*state) is a fake_ram of FAKE_RAM_SIZE zero bytes.
+ * A test that wants another size or fill calls fake_ram_new() in its own
+ * setup and can still use fake_ram_teardown(). */
+#define FAKE_RAM_SIZE (1024 * 1024)
+int fake_ram_setup(void **state);
+int fake_ram_teardown(void **state);
 
 /* ---- bus sweep ---- */
 /* Read and write every offset in [0, window) at widths 1, 2, 4 and 8 with
