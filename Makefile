@@ -125,6 +125,28 @@ integration: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
 	$(Q)tools/kvmbox --timeout 1500 -- tests/integration/run
 
+# --- benchmark (bench/run; see shared/BENCH.md): never a test, prints a table
+BENCH_BIN := $(BUILD)/bench/probe $(BUILD)/bench/cpuwork
+
+$(BUILD)/bench/probe: bench/probe.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -o $@ $<
+
+# Static: the same binary runs in the busybox guest and on the host.
+$(BUILD)/bench/cpuwork: bench/cpuwork.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -static -s -o $@ $<
+
+$(GUEST)/bench-initrd.cpio.gz: guest/bench-init $(BUILD)/bench/cpuwork tools/mkinitramfs | kernel
+	$(Q)tools/mkinitramfs -o $@ --init guest/bench-init \
+	    --file $(BUILD)/bench/cpuwork:/usr/bin/cpuwork
+
+# One table (also build/bench/results.md); BENCH_RUNS=N rounds (default 5).
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all guest-images $(GUEST)/bench-initrd.cpio.gz $(BENCH_BIN)
+	$(Q)VESSEL_KVMBOX_ENV="$${VESSEL_KVMBOX_ENV:-} BENCH_RUNS BENCH_CPU_ROUNDS BENCH_CPU_SECS BENCH_TIMEOUT BENCH_QEMU" \
+	    tools/kvmbox --timeout 3000 -- bench/run
+
 # Everything, with one summary line at the end.
 check: deps
 	$(Q)tools/check
