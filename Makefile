@@ -43,7 +43,7 @@ KERNEL  := $(GUEST)/vmlinuz
 Q       := $(if $(V),,@)
 
 .PHONY: all clean unit unit-san check demo bench integration fuzz libcheck \
-        deps kernel guest-images
+        deps kernel guest-images fuzz-build fuzz-replay
 all: $(O)/vessel
 
 $(O)/obj/%.o: %.c
@@ -146,6 +146,29 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all guest-images $(GUEST)/bench-initrd.cpio.gz $(BENCH_BIN)
 	$(Q)VESSEL_KVMBOX_ENV="$${VESSEL_KVMBOX_ENV:-} BENCH_RUNS BENCH_CPU_ROUNDS BENCH_CPU_SECS BENCH_TIMEOUT BENCH_QEMU" \
 	    tools/kvmbox --timeout 3000 -- bench/run
+
+# --- fuzzing: tests/fuzz/<target>.c, libFuzzer (clang), corpus in
+# tests/fuzz/corpus/<target>/ (past crashes included). `make fuzz` runs each
+# target for FUZZ_SECONDS; `make fuzz-replay` (part of check) runs every
+# corpus file once.
+FUZZ_SRC     := $(wildcard tests/fuzz/*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -Itests/unit $(WARN) \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBCORE_SRC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIBCORE_SRC)
+
+fuzz-build: $(FUZZ_BIN)
+fuzz-replay: fuzz-build
+	$(Q)tools/fuzz-replay $(FUZZ_BIN)
+fuzz: fuzz-build
+	$(Q)for f in $(FUZZ_BIN); do t=$$(basename $$f); mkdir -p tests/fuzz/corpus/$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=tests/fuzz/corpus/$$t/crash- \
+	        tests/fuzz/corpus/$$t || exit 1; done
 
 # Everything, with one summary line at the end.
 check: deps

@@ -81,6 +81,21 @@ struct accel_ops {
     /* Drive interrupt line (gsi) of the in-kernel irqchip to (level). */
     int (*set_irq)(struct accel_vm *vm, unsigned gsi, bool level);
 
+    /* A guest write of (len) bytes to MMIO (addr) signals eventfd (fd)
+     * inside the kernel instead of exiting to the VMM; (on) false undoes
+     * it. For virtio doorbells. */
+    int (*ioeventfd)(struct accel_vm *vm, uint64_t addr, unsigned len, int fd,
+                     bool on);
+    /* Reserve a GSI for message-signalled interrupts, and point it at the
+     * MSI (addr, data), or mask it (masked: the route is kept but
+     * writes to its irqfd are dropped by the caller). */
+    int (*msi_alloc)(struct accel_vm *vm, unsigned *gsi);
+    int (*msi_route)(struct accel_vm *vm, unsigned gsi, uint64_t addr,
+                     uint32_t data);
+    /* Writing 1 to eventfd (fd) raises (gsi) inside the kernel, from any
+     * thread, without stopping a vCPU. */
+    int (*irqfd)(struct accel_vm *vm, unsigned gsi, int fd, bool on);
+
     int (*create_vcpu)(struct accel_vm *vm, unsigned id,
                        struct accel_vcpu **out);
     void (*destroy_vcpu)(struct accel_vcpu *vc);

@@ -33,6 +33,18 @@ int bus_add(struct bus *b, uint64_t base, uint64_t len,
     return 0;
 }
 
+int bus_remove(struct bus *b, uint64_t base, void *dev)
+{
+    for (unsigned i = 0; i < b->nr; i++) {
+        if (b->d[i].base == base && b->d[i].dev == dev) {
+            memmove(&b->d[i], &b->d[i + 1], (b->nr - i - 1) * sizeof(b->d[0]));
+            b->nr--;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
 /* Binary search for the window wholly containing [addr, addr+len). */
 static const struct bus_dev *lookup(const struct bus *b, uint64_t addr,
                                     unsigned len)

@@ -32,10 +32,15 @@ struct bus {
 void bus_init(struct bus *b, const char *name);
 
 /* Claim [base, base+len) for (ops, dev). Returns 0, -EINVAL if len is 0 or
- * base+len overflows, -EEXIST on overlap, -ENOSPC when full. Call before
- * any vCPU runs: lookups take no lock. */
+ * base+len overflows, -EEXIST on overlap, -ENOSPC when full. Lookups take
+ * no lock: once vCPUs run, the caller serialises changes with lookups. */
 int bus_add(struct bus *b, uint64_t base, uint64_t len,
             const struct bus_ops *ops, void *dev, const char *name) MUST_CHECK;
+
+/* Remove the window that starts at (base) and belongs to (dev). Returns 0
+ * or -ENOENT. The caller serialises this with every lookup (the VMM holds
+ * its device lock around both). */
+int bus_remove(struct bus *b, uint64_t base, void *dev) MUST_CHECK;
 
 /* Dispatch an access of (len) bytes at (addr). An access that is not wholly
  * inside one device window is unclaimed. Returns true if a device claimed it. */

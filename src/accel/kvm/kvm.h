@@ -13,11 +13,18 @@ struct accel {
     struct kvm_cpuid2 *cpuid;        /* KVM_GET_SUPPORTED_CPUID */
 };
 
+#define KVM_ROUTES_MAX 128
+#define KVM_MSI_GSI_BASE 24        /* GSIs below are the IOAPIC's pins */
+
 struct accel_vm {
     struct accel *a;
     int fd;
     unsigned nslots;
     unsigned ncpus;
+    /* The whole GSI routing table: KVM_SET_GSI_ROUTING replaces it. */
+    struct kvm_irq_routing_entry routes[KVM_ROUTES_MAX];
+    unsigned nroutes;
+    unsigned next_msi_gsi;
 };
 
 struct accel_vcpu {
@@ -31,6 +38,15 @@ struct accel_vcpu {
  * socket, one thread per core, (ncpus) cores. (c) has room for sup->nent. */
 void kvm_cpuid_for_vcpu(const struct kvm_cpuid2 *sup, struct kvm_cpuid2 *c,
                         unsigned id, unsigned ncpus);
+
+/* Interrupt routing and eventfds (kvm_irq.c). */
+int kvm_routing_init(struct accel_vm *vm);
+int kvm_ioeventfd(struct accel_vm *vm, uint64_t addr, unsigned len, int fd,
+                  bool on);
+int kvm_msi_alloc(struct accel_vm *vm, unsigned *gsi);
+int kvm_msi_route(struct accel_vm *vm, unsigned gsi, uint64_t addr,
+                  uint32_t data);
+int kvm_irqfd(struct accel_vm *vm, unsigned gsi, int fd, bool on);
 
 /* The vCPU half of the ops (kvm_vcpu.c). */
 int kvm_create_vcpu(struct accel_vm *vm, unsigned id, struct accel_vcpu **out);

@@ -110,40 +110,6 @@ static unsigned kvm_max_vcpus(struct accel *a)
     return a->max_vcpus;
 }
 
-/* GSI routing like a PC: GSI 0-15 reach the PICs, GSI 0-23 the IOAPIC,
- * except that GSI 0 (the PIT) reaches IOAPIC pin 2, matching the MADT's
- * interrupt source override IRQ0 -> GSI2. */
-static int kvm_set_routing(struct accel_vm *vm)
-{
-    union {
-        struct kvm_irq_routing r;
-        uint8_t bytes[sizeof(struct kvm_irq_routing) +
-                      40 * sizeof(struct kvm_irq_routing_entry)];
-    } t;
-    unsigned n = 0;
-
-    memset(&t, 0, sizeof(t));
-    for (unsigned gsi = 0; gsi < 16; gsi++) {
-        if (gsi == 2)
-            continue;   /* cascade: not a device line */
-        t.r.entries[n++] = (struct kvm_irq_routing_entry){
-            .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-            .u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
-                                              : KVM_IRQCHIP_PIC_SLAVE,
-                           .pin = gsi % 8 } };
-    }
-    for (unsigned gsi = 0; gsi < 24; gsi++) {
-        if (gsi == 2)
-            continue;
-        t.r.entries[n++] = (struct kvm_irq_routing_entry){
-            .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-            .u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC,
-                           .pin = gsi == 0 ? 2 : gsi } };
-    }
-    t.r.nr = n;
-    return ioctl(vm->fd, KVM_SET_GSI_ROUTING, &t) < 0 ? -errno : 0;
-}
-
 static int kvm_create_vm(struct accel *a, const struct accel_vm_config *cfg,
                          struct accel_vm **out)
 {
@@ -168,7 +134,7 @@ static int kvm_create_vm(struct accel *a, const struct accel_vm_config *cfg,
         rc = -errno;
         goto err_close;
     }
-    rc = kvm_set_routing(vm);
+    rc = kvm_routing_init(vm);
     if (rc < 0)
         goto err_close;
     *out = vm;
@@ -220,6 +186,10 @@ const struct accel_ops kvm_accel_ops = {
     .destroy_vm = kvm_destroy_vm,
     .map_ram = kvm_map_ram,
     .set_irq = kvm_set_irq,
+    .ioeventfd = kvm_ioeventfd,
+    .msi_alloc = kvm_msi_alloc,
+    .msi_route = kvm_msi_route,
+    .irqfd = kvm_irqfd,
     .create_vcpu = kvm_create_vcpu,
     .destroy_vcpu = kvm_destroy_vcpu,
     .set_entry_state = kvm_set_entry_state,

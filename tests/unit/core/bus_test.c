@@ -214,6 +214,27 @@ static void test_bytes_no_wrap_near_max(void **state)
     assert_int_equal(g.seen[0], 255);
 }
 
+static void test_remove_and_readd(void **state)
+{
+    struct bus b;
+    struct rec r = { 0 }, other = { 0 };
+    uint8_t d;
+    (void)state;
+    bus_init(&b, "mmio");
+    assert_int_equal(bus_add(&b, 0x1000, 0x100, &rec_ops, &r, "bar0"), 0);
+    assert_int_equal(bus_add(&b, 0x3000, 0x100, &rec_ops, &other, "x"), 0);
+    assert_int_equal(bus_remove(&b, 0x1000, &other), -ENOENT);
+    assert_int_equal(bus_remove(&b, 0x1004, &r), -ENOENT);
+    assert_int_equal(bus_remove(&b, 0x1000, &r), 0);
+    assert_false(bus_read(&b, 0x1000, &d, 1));
+    assert_true(bus_read(&b, 0x3000, &d, 1));
+    /* a BAR moved by the guest: the window is free again */
+    assert_int_equal(bus_add(&b, 0x2000, 0x100, &rec_ops, &r, "bar0"), 0);
+    assert_true(bus_read(&b, 0x20ff, &d, 1));
+    assert_int_equal(r.off, 0xff);
+    assert_int_equal(b.nr, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_dispatch_gives_offsets),
         cmocka_unit_test(test_unclaimed_reads_all_ones),
         cmocka_unit_test(test_many_devices_sorted),
+        cmocka_unit_test(test_remove_and_readd),
         cmocka_unit_test(test_bytes_split_lowest_first),
         cmocka_unit_test(test_bytes_past_window),
         cmocka_unit_test(test_bytes_no_wrap_near_max),

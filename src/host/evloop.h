@@ -1,0 +1,35 @@
+/* The I/O event loop: one thread that waits on file descriptors (virtio
+ * doorbell eventfds, block completions, timers) and calls a handler for
+ * each that is ready. Device work runs here, off the vCPU threads. */
+#ifndef VESSEL_HOST_EVLOOP_H
+#define VESSEL_HOST_EVLOOP_H
+
+#include "core/types.h"
+
+#define EVLOOP_MAX_FDS 64
+
+typedef void (*evloop_fn)(void *ctx, uint32_t events);
+
+struct evloop;
+
+/* Returns 0 or -errno. */
+int evloop_create(struct evloop **out) MUST_CHECK;
+
+/* Watch (fd) for (events) (EPOLLIN...); (fn)(ctx, events) runs on the loop
+ * thread. Add before evloop_start() or from a handler. */
+int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn,
+               void *ctx) MUST_CHECK;
+int evloop_del(struct evloop *l, int fd);
+
+/* Start the thread; evloop_stop() wakes it, waits for the handler that is
+ * running to return, and joins it. */
+int evloop_start(struct evloop *l) MUST_CHECK;
+void evloop_stop(struct evloop *l);
+void evloop_destroy(struct evloop *l);
+
+/* An eventfd helper: a non-blocking, close-on-exec eventfd, or -errno. */
+int evloop_eventfd(void);
+/* Read and discard an eventfd's count; returns it (0 if none). */
+uint64_t evloop_eventfd_drain(int fd);
+
+#endif
