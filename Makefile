@@ -94,9 +94,12 @@ deps:
 kernel: deps
 	$(Q)tools/fetch-kernel $(GUEST)
 
-$(GUEST)/test-initrd.cpio.gz: guest/test-init tools/mkinitramfs | kernel
+# The test guest: pvpanic, the virtio drivers, ext4 and mkfs.ext4.
+TEST_MODULES := pvpanic-mmio virtio_pci virtio_blk virtio_console virtio-rng \
+                crc32c_generic ext4
+$(GUEST)/test-initrd.cpio.gz: guest/test-init tools/mkinitramfs tools/binary-files | kernel
 	$(Q)tools/mkinitramfs -o $@ --init guest/test-init --modules $(GUEST)/modules \
-	    --module pvpanic-mmio
+	    $(TEST_MODULES:%=--module %) $$(tools/binary-files /sbin/mke2fs /usr/bin/mkfs.ext4)
 
 $(GUEST)/demo-initrd.cpio.gz: guest/demo-init tools/mkinitramfs | kernel
 	$(Q)tools/mkinitramfs -o $@ --init guest/demo-init --modules $(GUEST)/modules \
