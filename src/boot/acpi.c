@@ -1,6 +1,8 @@
 /* ACPI table generation; the contract is in acpi.h. Table layouts are from
  * ACPI 6.x chapter 5 (5.2.5 RSDP, 5.2.6 header, 5.2.7 RSDT, 5.2.8 XSDT,
- * 5.2.9 FADT, 5.2.10 FACS, 5.2.12 MADT). */
+ * 5.2.9 FADT, 5.2.10 FACS, 5.2.12 MADT); the MCFG is from the PCI Firmware
+ * Specification 3.0, 4.1.2, and the PCI root's objects from ACPI 6.x 6.1,
+ * 6.2.13 (_PRT), 6.2.11 (_OSC), 6.4 (resource descriptors). */
 #include "boot/acpi.h"
 
 #include <errno.h>
@@ -22,6 +24,9 @@
 #define FADT_LEN 276U             /* ACPI 6.0+ */
 #define FACS_LEN 64U
 #define MADT_BODY 8U              /* LAPIC address + flags */
+#define MCFG_LEN (HDR_LEN + 8U + 16U) /* reserved + one allocation */
+#define FOUR_GIB 0x100000000ULL
+#define PIO_SPACE 0x10000ULL
 
 /* Scratch for one table while it is built; the largest today is the MADT
  * at 255 CPUs (about 2 KiB). */
@@ -56,6 +61,7 @@ enum acpi_tid {
     ACPI_T_DSDT,
     ACPI_T_FADT,
     ACPI_T_MADT,
+    ACPI_T_MCFG,
     ACPI_T__COUNT
 };
 
@@ -165,6 +171,109 @@ static void dsdt_pvpanic(struct aml *a)
     aml_close(a);
 }
 
+/* First and last byte of the ECAM space of the decoded buses. */
+static uint64_t ecam_first(const struct acpi_pci *p)
+{
+    return p->ecam_base + (uint64_t)p->bus_start * ACPI_PCI_ECAM_BUS_SIZE;
+}
+
+static uint64_t ecam_last(const struct acpi_pci *p)
+{
+    return p->ecam_base +
+           ((uint64_t)p->bus_end + 1) * ACPI_PCI_ECAM_BUS_SIZE - 1;
+}
+
+/* The root bridge's resources: the buses it decodes, the config ports it
+ * consumes (Linux drops exactly 0xCF8-0xCFF from the windows), and the
+ * windows it forwards to BARs. */
+static void dsdt_pci_crs(struct aml *a, const struct acpi_pci *p)
+{
+    aml_name(a, "_CRS");
+    aml_buffer_open(a);
+    aml_res_word_bus(a, p->bus_start, p->bus_end);
+    aml_res_io(a, ACPI_PCI_CFG_PORT, ACPI_PCI_CFG_PORT, 1, 8);
+    aml_res_word_io(a, (uint16_t)p->pio_base,
+                    (uint16_t)(p->pio_base + p->pio_size - 1));
+    aml_res_dword_mem(a, (uint32_t)p->mmio32_base,
+                      (uint32_t)(p->mmio32_base + p->mmio32_size - 1), false);
+    if (p->mmio64_size)
+        aml_res_qword_mem(a, p->mmio64_base,
+                          p->mmio64_base + p->mmio64_size - 1, false);
+    aml_res_end(a);
+    aml_close(a);
+}
+
+static uint8_t prt_count(const struct acpi_pci *p)
+{
+    unsigned n = 0;
+
+    for (unsigned s = 0; s < ACPI_PCI_SLOTS; s++)
+        for (unsigned i = 0; i < ACPI_PCI_PINS; i++)
+            n += p->intx_gsi[s][i] != 0;
+    return (uint8_t)n;               /* at most 128 */
+}
+
+/* _PRT: Package {address (slot << 16 | 0xFFFF: any function), pin (0 =
+ * INTA), source 0 (a GSI, no link device), GSI} per routed pin. */
+static void dsdt_pci_prt(struct aml *a, const struct acpi_pci *p)
+{
+    aml_name(a, "_PRT");
+    aml_package_open(a, prt_count(p));
+    for (unsigned s = 0; s < ACPI_PCI_SLOTS; s++) {
+        for (unsigned i = 0; i < ACPI_PCI_PINS; i++) {
+            if (!p->intx_gsi[s][i])
+                continue;
+            aml_package_open(a, 4);
+            aml_integer(a, (uint64_t)s << 16 | 0xFFFF);
+            aml_integer(a, i);
+            aml_integer(a, 0);
+            aml_integer(a, p->intx_gsi[s][i]);
+            aml_close(a);
+        }
+    }
+    aml_close(a);
+}
+
+static void dsdt_pci(struct aml *a, const struct acpi_pci *p)
+{
+    aml_device_open(a, "PCI0");
+    aml_name(a, "_HID");
+    aml_eisaid(a, "PNP0A08");            /* PCI Express root bridge */
+    aml_name(a, "_CID");
+    aml_eisaid(a, "PNP0A03");            /* PCI root bridge */
+    aml_name(a, "_SEG");
+    aml_integer(a, 0);
+    aml_name(a, "_BBN");
+    aml_integer(a, p->bus_start);
+    aml_name(a, "_UID");
+    aml_integer(a, 0);
+    dsdt_pci_crs(a, p);
+    dsdt_pci_prt(a, p);
+    /* _OSC (Arg0 UUID, Arg1 revision, Arg2 count, Arg3 capabilities):
+     * returning the buffer unchanged grants every control asked for, with
+     * no error bits in the first dword (the OS passes them clear). */
+    aml_method_open(a, "_OSC", 4, false);
+    aml_return(a);
+    aml_arg(a, 3);
+    aml_close(a);
+    aml_close(a);
+
+    /* The ECAM window as a motherboard resource: Linux uses MCFG only
+     * when this (or e820) reserves it. */
+    aml_device_open(a, "ECAM");
+    aml_name(a, "_HID");
+    aml_eisaid(a, "PNP0C02");
+    aml_name(a, "_UID");
+    aml_integer(a, 1);
+    aml_name(a, "_CRS");
+    aml_buffer_open(a);
+    aml_res_mem32_fixed(a, (uint32_t)ecam_first(p),
+                        (uint32_t)(ecam_last(p) - ecam_first(p) + 1), true);
+    aml_res_end(a);
+    aml_close(a);
+    aml_close(a);
+}
+
 static int build_dsdt(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
                       uint8_t *buf, size_t cap, size_t *len)
 {
@@ -187,6 +296,8 @@ static int build_dsdt(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
     dsdt_com1(&a);
     if (cfg->pvpanic)
         dsdt_pvpanic(&a);
+    if (cfg->pci.present)
+        dsdt_pci(&a, &cfg->pci);
     aml_close(&a);
 
     rc = aml_finish(&a, &n);
@@ -292,6 +403,28 @@ static int build_madt(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
     return 0;
 }
 
+/* MCFG: 8 reserved bytes, then one allocation: ECAM base (bus 0), PCI
+ * segment, start and end bus, 4 reserved bytes. */
+static int build_mcfg(const struct acpi_config *cfg, const struct acpi_ctx *ctx,
+                      uint8_t *buf, size_t cap, size_t *len)
+{
+    (void)ctx;
+    if (cap < MCFG_LEN)
+        return -ENOSPC;
+    memset(buf + HDR_LEN, 0, MCFG_LEN - HDR_LEN);
+    le64_put(buf, HDR_LEN + 8, cfg->pci.ecam_base);
+    le16_put(buf, HDR_LEN + 16, 0);
+    buf[HDR_LEN + 18] = cfg->pci.bus_start;
+    buf[HDR_LEN + 19] = cfg->pci.bus_end;
+    *len = MCFG_LEN;
+    return 0;
+}
+
+static bool want_mcfg(const struct acpi_config *cfg)
+{
+    return cfg->pci.present;
+}
+
 /* Built in this order, placed in this order after the RSDP; a table that
  * points at others comes after them. The RSDT and XSDT go last. To add a
  * table (MCFG, SSDT...): an acpi_tid, a builder, a line here, and a
@@ -307,9 +440,46 @@ static const struct acpi_table_def acpi_tables[] = {
       .align = 16, .build = build_fadt },
     { .id = ACPI_T_MADT, .sig = "APIC", .revision = 5, .in_xsdt = true,
       .align = 16, .build = build_madt },
+    { .id = ACPI_T_MCFG, .sig = "MCFG", .revision = 1, .in_xsdt = true,
+      .align = 16, .wanted = want_mcfg, .build = build_mcfg },
 };
 
 /* ---- assembly ---------------------------------------------------------- */
+
+/* [base, base + size) is non-empty, does not wrap, and ends by (limit). */
+static bool range_ok(uint64_t base, uint64_t size, uint64_t limit)
+{
+    uint64_t end;
+
+    return size != 0 && !__builtin_add_overflow(base, size, &end) &&
+           end <= limit;
+}
+
+static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return alen && blen && a < b + blen && b < a + alen;
+}
+
+static int pci_check(const struct acpi_pci *p)
+{
+    uint64_t ecam_len;
+
+    if (!p->present)
+        return 0;
+    if (p->ecam_base % ACPI_PCI_ECAM_BUS_SIZE || p->bus_start > p->bus_end ||
+        p->ecam_base > FOUR_GIB || ecam_last(p) >= FOUR_GIB)
+        return -EINVAL;
+    if (!range_ok(p->mmio32_base, p->mmio32_size, FOUR_GIB) ||
+        !range_ok(p->pio_base, p->pio_size, PIO_SPACE) ||
+        (p->mmio64_size &&
+         !range_ok(p->mmio64_base, p->mmio64_size, UINT64_MAX)))
+        return -EINVAL;
+    ecam_len = ecam_last(p) - ecam_first(p) + 1;
+    if (overlap(ecam_first(p), ecam_len, p->mmio32_base, p->mmio32_size) ||
+        overlap(ecam_first(p), ecam_len, p->mmio64_base, p->mmio64_size))
+        return -EINVAL;
+    return 0;
+}
 
 static int config_check(const struct acpi_config *cfg)
 {
@@ -321,7 +491,7 @@ static int config_check(const struct acpi_config *cfg)
         cfg->pm_evt_port > UINT16_MAX - ACPI_FADT_PM1_EVT_LEN ||
         cfg->pm_cnt_port > UINT16_MAX - ACPI_FADT_PM1_CNT_LEN)
         return -EINVAL;
-    return 0;
+    return pci_check(&cfg->pci);
 }
 
 /* Reserve (len) bytes at (*next) aligned to (align); the address goes to

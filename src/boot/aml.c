@@ -26,12 +26,29 @@
 #define AML_ROOT_CHAR '\\'
 #define AML_PARENT_CHAR '^'
 #define AML_RETURN 0xA4U
+#define AML_ARG0 0x68U            /* Arg0..Arg6: 0x68..0x6E */
 
 /* Small resource descriptors (ACPI 6.x 6.4.2): tag byte = type << 3 | len. */
 #define RES_IRQ_NOFLAGS 0x22U     /* type 4, 2 bytes */
 #define RES_IO 0x47U              /* type 8, 7 bytes */
 #define RES_IO_DECODE16 0x01U
 #define RES_END 0x79U             /* type 15, 1 byte */
+
+/* Large resource descriptors (6.4.3): tag, then a 16-bit length of what
+ * follows the 3-byte header. */
+#define RES_MEM32_FIXED 0x86U
+#define RES_DWORD_ADDR 0x87U
+#define RES_WORD_ADDR 0x88U
+#define RES_QWORD_ADDR 0x8AU
+#define RES_SPACE_MEM 0U          /* resource type */
+#define RES_SPACE_IO 1U
+#define RES_SPACE_BUS 2U
+/* General flags: _MAF, _MIF set; _DEC 0 (positive); bit 0 is ignored for
+ * these descriptors (6.4.3.5.1) and left 0 (producer). */
+#define RES_FLAGS_FIXED 0x0CU
+#define RES_IO_ENTIRE_RANGE 0x03U /* _RNG: ISA and non-ISA ranges */
+#define RES_MEM_RW 0x01U          /* _RW */
+#define RES_MEM_CACHEABLE 0x02U   /* _MEM = 1 */
 
 void aml_init(struct aml *a, uint8_t *buf, size_t cap)
 {
@@ -230,6 +247,15 @@ void aml_return(struct aml *a)
     aml_byte(a, AML_RETURN);
 }
 
+void aml_arg(struct aml *a, unsigned n)
+{
+    if (n > 6) {
+        aml_fail(a, -EINVAL);
+        return;
+    }
+    aml_byte(a, (uint8_t)(AML_ARG0 + n));
+}
+
 static void aml_open(struct aml *a, enum aml_kind kind)
 {
     if (a->err)
@@ -369,6 +395,73 @@ void aml_res_irq(struct aml *a, uint16_t mask)
                            (uint8_t)(mask >> 8) };
 
     aml_bytes(a, d, sizeof(d));
+}
+
+void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len, bool rw)
+{
+    uint8_t d[12] = { RES_MEM32_FIXED, 9, 0, rw ? 1U : 0U };
+
+    le32_put(d, 4, base);
+    le32_put(d, 8, len);
+    aml_bytes(a, d, sizeof(d));
+}
+
+/* The low (w) bytes of (v) at (p + off), little-endian. */
+static void put_le(uint8_t *p, size_t off, uint64_t v, unsigned w)
+{
+    for (unsigned i = 0; i < w; i++)
+        p[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A Word (w = 2), DWord (4) or QWord (8) Address Space Descriptor: header,
+ * resource type, flags, then granularity, min, max, translation offset and
+ * length, each (w) bytes. The callers' types keep min and max in range;
+ * the length must fit too. */
+static void res_addr(struct aml *a, uint8_t tag, unsigned w, uint8_t space,
+                     uint8_t tflags, uint64_t min, uint64_t max)
+{
+    uint8_t d[6 + 5 * 8] = { 0 };
+    uint64_t len = max - min + 1;
+
+    if (max < min || len == 0 || (w < 8 && len >> (8 * w))) {
+        aml_fail(a, -EINVAL);
+        return;
+    }
+    d[0] = tag;
+    le16_put(d, 1, (uint16_t)(3 + 5 * w));
+    d[3] = space;
+    d[4] = RES_FLAGS_FIXED;
+    d[5] = tflags;
+    put_le(d, 6 + w, min, w);         /* granularity 0 before it */
+    put_le(d, 6 + 2 * (size_t)w, max, w);
+    put_le(d, 6 + 4 * (size_t)w, len, w); /* translation 0 before it */
+    aml_bytes(a, d, 6 + 5 * (size_t)w);
+}
+
+void aml_res_word_bus(struct aml *a, uint16_t min, uint16_t max)
+{
+    res_addr(a, RES_WORD_ADDR, 2, RES_SPACE_BUS, 0, min, max);
+}
+
+void aml_res_word_io(struct aml *a, uint16_t min, uint16_t max)
+{
+    res_addr(a, RES_WORD_ADDR, 2, RES_SPACE_IO, RES_IO_ENTIRE_RANGE, min, max);
+}
+
+void aml_res_dword_mem(struct aml *a, uint32_t min, uint32_t max,
+                       bool cacheable)
+{
+    res_addr(a, RES_DWORD_ADDR, 4, RES_SPACE_MEM,
+             (uint8_t)(RES_MEM_RW | (cacheable ? RES_MEM_CACHEABLE : 0U)), min,
+             max);
+}
+
+void aml_res_qword_mem(struct aml *a, uint64_t min, uint64_t max,
+                       bool cacheable)
+{
+    res_addr(a, RES_QWORD_ADDR, 8, RES_SPACE_MEM,
+             (uint8_t)(RES_MEM_RW | (cacheable ? RES_MEM_CACHEABLE : 0U)), min,
+             max);
 }
 
 void aml_res_end(struct aml *a)

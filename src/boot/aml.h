@@ -72,6 +72,9 @@ void aml_eisaid(struct aml *a, const char *id);
 /* Return (<object>): the caller emits the object next. */
 void aml_return(struct aml *a);
 
+/* Arg0..Arg6, the method's arguments, as an operand. */
+void aml_arg(struct aml *a, unsigned n);
+
 /* Objects with a PkgLength; each is ended by aml_close(). */
 void aml_scope_open(struct aml *a, const char *path);
 void aml_device_open(struct aml *a, const char *path);
@@ -87,6 +90,19 @@ void aml_close(struct aml *a);
 void aml_res_io(struct aml *a, uint16_t min, uint16_t max, uint8_t align,
                 uint8_t len);           /* I/O port, 16-bit decode */
 void aml_res_irq(struct aml *a, uint16_t mask); /* IRQNoFlags: edge, high */
+/* Memory32Fixed (6.4.3.4): (len) bytes at (base), read-write or not. */
+void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len, bool rw);
+/* Address space descriptors a bridge produces (6.4.3.5.1-3): the range
+ * [min, max] with fixed ends, positive decode, granularity 0, no
+ * translation. -EINVAL (sticky) if max < min or the length overflows.
+ * WordBusNumber; WordIO (ISA and non-ISA ranges); DWordMemory and
+ * QWordMemory, read-write, cacheable or not. */
+void aml_res_word_bus(struct aml *a, uint16_t min, uint16_t max);
+void aml_res_word_io(struct aml *a, uint16_t min, uint16_t max);
+void aml_res_dword_mem(struct aml *a, uint32_t min, uint32_t max,
+                       bool cacheable);
+void aml_res_qword_mem(struct aml *a, uint64_t min, uint64_t max,
+                       bool cacheable);
 void aml_res_end(struct aml *a);
 
 /* Encode PkgLength for (content) bytes that follow it into (out), which

@@ -70,6 +70,15 @@
 #define LAYOUT_MMIO_HOLE_SIZE 0x40000000ULL
 #define LAYOUT_HIGH_RAM 0x100000000ULL
 
+/* PCI in the hole: BARs in [0xC0000000, 0xE0000000), then ECAM for bus 0
+ * (1 MiB). KVM's IOAPIC (0xFEC00000) and LAPIC (0xFEE00000) stay clear.
+ * Port BARs get [0xC000, 0x10000). */
+#define LAYOUT_PCI_MMIO32 0xC0000000ULL
+#define LAYOUT_PCI_MMIO32_SIZE 0x20000000ULL
+#define LAYOUT_PCI_ECAM 0xE0000000ULL
+#define LAYOUT_PCI_PIO 0xC000ULL
+#define LAYOUT_PCI_PIO_SIZE 0x4000ULL
+
 /* Bytes of RAM at guest physical 0 for a guest of (ram_size) bytes. */
 static inline uint64_t layout_ram_low(uint64_t ram_size)
 {

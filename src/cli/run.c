@@ -22,6 +22,10 @@ static const char run_usage[] =
     "  -m, --mem SIZE      guest RAM: 256M, 2G, ... (bare number: MiB;\n"
     "                      default 256M, at least 32M)\n"
     "  -n, --cpus N        number of vCPUs (default 1)\n"
+    "  -d, --disk SPEC     a virtio-blk disk: PATH[,ro][,serial=S] (raw image;\n"
+    "                      repeat for more, up to 8)\n"
+    "      --console KIND  serial (COM1, default) or virtio (hvc0; COM1 stays)\n"
+    "      --no-rng        no virtio-rng entropy device\n"
     "      --kvm-device F  KVM device node (default /dev/kvm)\n"
     "      --stats FILE    write counters (exits, KVM stats, start-up cost,\n"
     "                      memory) to FILE when the VM ends\n"
@@ -42,6 +46,9 @@ static const struct option run_opts[] = {
     { "cmdline", required_argument, NULL, 'c' },
     { "mem", required_argument, NULL, 'm' },
     { "cpus", required_argument, NULL, 'n' },
+    { "disk", required_argument, NULL, 'd' },
+    { "console", required_argument, NULL, 'C' },
+    { "no-rng", no_argument, NULL, 'R' },
     { "kvm-device", required_argument, NULL, 'K' },
     { "stats", required_argument, NULL, 'S' },
     { "verbose", no_argument, NULL, 'v' },
@@ -84,6 +91,25 @@ static int parse_cpus(const char *arg, unsigned *n)
     return 0;
 }
 
+static int add_disk(struct vm_config *cfg, const char *arg)
+{
+    if (cfg->ndisks == VM_MAX_DISKS)
+        return bad("--disk '%s': at most 8 disks", arg);
+    cfg->disks[cfg->ndisks++] = arg;
+    return 0;
+}
+
+static int parse_console(const char *arg, enum vm_console_kind *kind)
+{
+    if (!strcmp(arg, "serial"))
+        *kind = VM_CONSOLE_SERIAL;
+    else if (!strcmp(arg, "virtio"))
+        *kind = VM_CONSOLE_VIRTIO;
+    else
+        return bad("--console: '%s' is neither serial nor virtio", arg);
+    return 0;
+}
+
 /* Returns 0, 1 for --help, or -EINVAL after printing why. */
 static int parse_run_args(int argc, char **argv, struct vm_config *cfg,
                           int *verbosity)
@@ -93,13 +119,16 @@ static int parse_run_args(int argc, char **argv, struct vm_config *cfg,
     opterr = 0;
     optind = 1;
     while (rc == 0 &&
-           (c = getopt_long(argc, argv, ":k:i:c:m:n:vqh", run_opts, NULL)) != -1) {
+           (c = getopt_long(argc, argv, ":k:i:c:m:n:d:vqh", run_opts, NULL)) != -1) {
         switch (c) {
         case 'k': cfg->kernel = optarg; break;
         case 'i': cfg->initrd = optarg; break;
         case 'c': cfg->cmdline = optarg; break;
         case 'm': rc = parse_mem(optarg, &cfg->mem_size); break;
         case 'n': rc = parse_cpus(optarg, &cfg->ncpus); break;
+        case 'd': rc = add_disk(cfg, optarg); break;
+        case 'C': rc = parse_console(optarg, &cfg->console); break;
+        case 'R': cfg->rng = false; break;
         case 'K': cfg->kvm_device = optarg; break;
         case 'S': cfg->stats_path = optarg; break;
         case 'v': (*verbosity)++; break;
@@ -121,7 +150,7 @@ static int parse_run_args(int argc, char **argv, struct vm_config *cfg,
 int cmd_run(int argc, char **argv)
 {
     struct vm_config cfg = { .mem_size = VM_DEFAULT_MEM, .ncpus = 1,
-                             .start_ns = host_mono_ns() };
+                             .rng = true, .start_ns = host_mono_ns() };
     int verbosity = 0, rc;
     char err[512] = "";
     struct vm *vm;

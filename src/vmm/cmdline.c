@@ -6,12 +6,8 @@
 #include <string.h>
 
 static const struct { const char *key, *param; } defaults[] = {
-    { "console", "console=ttyS0" },
+    { "console", NULL },          /* console=(console) */
     { "panic", "panic=-1" },
-    /* The machine has no PCI host bridge yet: say so, or the guest probes
-     * 256 buses through ports 0xcf8/0xcfc (~33,000 exits) to find nothing
-     * and then prints "PCI: Fatal". Goes away with the PCI host bridge. */
-    { "pci", "pci=off" },
 };
 
 bool cmdline_has_key(const char *cmdline, const char *key)
@@ -29,7 +25,8 @@ bool cmdline_has_key(const char *cmdline, const char *key)
     return false;
 }
 
-int cmdline_compose(const char *user, char *out, size_t outlen)
+int cmdline_compose(const char *user, const char *console, char *out,
+                    size_t outlen)
 {
     size_t n;
     int w;
@@ -41,8 +38,12 @@ int cmdline_compose(const char *user, char *out, size_t outlen)
     for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
         if (cmdline_has_key(user, defaults[i].key))
             continue;
-        w = snprintf(out + n, outlen - n, "%s%s", n ? " " : "",
-                     defaults[i].param);
+        if (defaults[i].param)
+            w = snprintf(out + n, outlen - n, "%s%s", n ? " " : "",
+                         defaults[i].param);
+        else
+            w = snprintf(out + n, outlen - n, "%sconsole=%s", n ? " " : "",
+                         console);
         if (w < 0 || (size_t)w >= outlen - n)
             return -E2BIG;
         n += (size_t)w;

@@ -9,6 +9,12 @@
 #define VM_MIN_MEM (32 * MiB)
 #define VM_MAX_MEM (1024 * GiB)
 #define VM_DEFAULT_MEM (256 * MiB)
+#define VM_MAX_DISKS 8
+
+enum vm_console_kind {
+    VM_CONSOLE_SERIAL,       /* COM1 is the console */
+    VM_CONSOLE_VIRTIO,       /* virtio-console (hvc0); COM1 stays */
+};
 
 struct vm_config {
     const char *kernel;      /* path to a bzImage */
@@ -16,6 +22,10 @@ struct vm_config {
     const char *cmdline;     /* as given by the user, or NULL */
     uint64_t mem_size;       /* bytes */
     unsigned ncpus;
+    const char *disks[VM_MAX_DISKS]; /* --disk PATH[,ro][,serial=S] */
+    unsigned ndisks;
+    enum vm_console_kind console;
+    bool rng;                /* virtio-rng */
     const char *kvm_device;  /* accelerator device node; NULL: /dev/kvm */
     const char *stats_path;  /* --stats: write counters here at the end */
     uint64_t start_ns;       /* monotonic time vessel started */

@@ -93,6 +93,7 @@ static int build_tables(struct vm *vm, struct e820_entry *e820, unsigned *nr,
      * keyboard controller, so it does not probe one (reset through port
      * 0x64 works regardless). */
     acfg.i8042 = false;
+    vm_pci_acpi(&acfg.pci);
     rc = e820_build(e820, E820_MAX_ENTRIES, vm->cfg.mem_size, nr);
 
     if (rc < 0) {
@@ -124,7 +125,9 @@ static int load(struct vm *vm, const struct images *im,
         snprintf(err, errlen, "kernel '%s': %s", vm->cfg.kernel, why);
         return rc;
     }
-    if (cmdline_compose(vm->cfg.cmdline, cmdline, sizeof(cmdline)) < 0) {
+    if (cmdline_compose(vm->cfg.cmdline,
+                        vm->cfg.console == VM_CONSOLE_VIRTIO ? "hvc0" : "ttyS0",
+                        cmdline, sizeof(cmdline)) < 0) {
         snprintf(err, errlen, "--cmdline is too long");
         return -E2BIG;
     }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "host/evloop.h"
 #include "host/term.h"
 #include "vmm/escape.h"
 #include "vmm/vm.h"
@@ -56,7 +57,10 @@ static void feed_guest(struct vm *vm, struct console_in *in)
     if (!in->npending)
         return;
     pthread_mutex_lock(&vm->dev_lock);
-    took = platform_console_input(&vm->plat, in->pending, in->npending);
+    /* Input goes to the console the guest uses: hvc0 when it exists. */
+    took = vm->devs.con
+               ? virtio_console_push_input(vm->devs.con, in->pending, in->npending)
+               : platform_console_input(&vm->plat, in->pending, in->npending);
     pthread_mutex_unlock(&vm->dev_lock);
     memmove(in->pending, in->pending + took, in->npending - took);
     in->npending -= took;
@@ -142,7 +146,10 @@ int vm_run(struct vm *vm)
     }
     if (vm->cfg.console_raw)
         term_raw_enter(STDIN_FILENO);
-    for (unsigned i = 0; i < vm->ncpus; i++) {
+    rc = evloop_start(vm->io);
+    if (rc < 0)
+        vm_request_stop(vm, VM_HOST_ERROR, "cannot start the I/O thread");
+    for (unsigned i = 0; rc == 0 && i < vm->ncpus; i++) {
         rc = vcpu_start(&vm->vcpus[i]);
         if (rc < 0) {
             vm_request_stop(vm, VM_HOST_ERROR, "cannot start a vCPU thread");
@@ -155,6 +162,7 @@ int vm_run(struct vm *vm)
         if (vm->vcpus[i].started)
             pthread_join(vm->vcpus[i].thread, NULL);
     }
+    evloop_stop(vm->io);
     term_restore();
     close(sfd);
     return vm->result;

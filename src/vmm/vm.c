@@ -10,6 +10,7 @@
 
 #include "boot/layout.h"
 #include "core/log.h"
+#include "host/evloop.h"
 #include "vmm/loader.h"
 
 /* Guest RAM: one host allocation, seen by the guest as [0, low) and, past
@@ -128,6 +129,16 @@ int vm_create(struct vm **out, const struct vm_config *cfg, char *err,
     if (rc == 0)
         rc = platform_init(&vm->plat, vm, err, errlen);
     if (rc == 0)
+        rc = vm_pci_init(vm, err, errlen);
+    if (rc == 0) {
+        rc = evloop_create(&vm->io);
+        if (rc < 0)
+            snprintf(err, errlen, "cannot create the I/O loop: %s",
+                     strerror(-rc));
+    }
+    if (rc == 0)
+        rc = vm_devices_init(vm, err, errlen);
+    if (rc == 0)
         rc = setup_vcpus(vm, err, errlen);
     if (rc == 0) {
         rc = vm->ops->set_entry_state(vm->vcpus[0].acc, &entry);
@@ -148,6 +159,8 @@ void vm_destroy(struct vm *vm)
 {
     if (!vm)
         return;
+    evloop_destroy(vm->io);   /* stops the I/O thread first */
+    vm_devices_release(vm);
     for (unsigned i = 0; i < vm->ncpus; i++)
         if (vm->vcpus[i].acc)
             vm->ops->destroy_vcpu(vm->vcpus[i].acc);

@@ -13,6 +13,8 @@
 #include "host/fdchr.h"
 #include "host/ram.h"
 #include "vmm/config.h"
+#include "vmm/devices.h"
+#include "vmm/pci.h"
 #include "vmm/platform.h"
 #include "vmm/result.h"
 #include "vmm/stats.h"
@@ -41,6 +43,9 @@ struct vm {
      * models are single-threaded state machines. */
     pthread_mutex_t dev_lock;
     struct platform plat;
+    struct vm_pci pci;
+    struct vm_devices devs;
+    struct evloop *io;                /* the I/O thread's loop */
     struct fdchr console_out;
 
     struct vcpu vcpus[VM_MAX_CPUS];

@@ -12,22 +12,24 @@ static void test_defaults_added(void **state)
 {
     char out[128];
     (void)state;
-    assert_int_equal(cmdline_compose(NULL, out, sizeof(out)), 0);
-    assert_string_equal(out, "console=ttyS0 panic=-1 pci=off");
-    assert_int_equal(cmdline_compose("quiet", out, sizeof(out)), 0);
-    assert_string_equal(out, "quiet console=ttyS0 panic=-1 pci=off");
+    assert_int_equal(cmdline_compose(NULL, "ttyS0", out, sizeof(out)), 0);
+    assert_string_equal(out, "console=ttyS0 panic=-1");
+    assert_int_equal(cmdline_compose("quiet", "ttyS0", out, sizeof(out)), 0);
+    assert_string_equal(out, "quiet console=ttyS0 panic=-1");
+    assert_int_equal(cmdline_compose("quiet", "hvc0", out, sizeof(out)), 0);
+    assert_string_equal(out, "quiet console=hvc0 panic=-1");
 }
 
 static void test_user_choice_kept(void **state)
 {
     char out[128];
     (void)state;
-    assert_int_equal(cmdline_compose("console=hvc0 panic=5 pci=on", out,
+    assert_int_equal(cmdline_compose("console=hvc0 panic=5", "ttyS0", out,
                                      sizeof(out)), 0);
-    assert_string_equal(out, "console=hvc0 panic=5 pci=on");
+    assert_string_equal(out, "console=hvc0 panic=5");
     /* "panicky=1" is not "panic" */
-    assert_int_equal(cmdline_compose("panicky=1", out, sizeof(out)), 0);
-    assert_string_equal(out, "panicky=1 console=ttyS0 panic=-1 pci=off");
+    assert_int_equal(cmdline_compose("panicky=1", "ttyS0", out, sizeof(out)), 0);
+    assert_string_equal(out, "panicky=1 console=ttyS0 panic=-1");
 }
 
 static void test_has_key(void **state)
@@ -44,8 +46,8 @@ static void test_too_long(void **state)
 {
     char out[16];
     (void)state;
-    assert_int_equal(cmdline_compose("0123456789abcdef", out, sizeof(out)), -E2BIG);
-    assert_int_equal(cmdline_compose("quiet", out, sizeof(out)), -E2BIG);
+    assert_int_equal(cmdline_compose("0123456789abcdef", "ttyS0", out, sizeof(out)), -E2BIG);
+    assert_int_equal(cmdline_compose("quiet", "ttyS0", out, sizeof(out)), -E2BIG);
 }
 
 int main(void)
