@@ -49,9 +49,12 @@ static int add_disk(struct vm *vm, unsigned i, char *err, size_t errlen)
     bc.read_only = d->spec.read_only;
     rc = blkfile_open(&d->bf, &bc);
     if (rc < 0) {
-        snprintf(err, errlen, "--disk '%s': %s%s", d->spec.path, strerror(-rc),
-                 rc == -EAGAIN || rc == -EACCES
-                     ? " (is another VM using it read-write?)" : "");
+        if (rc == -EBUSY)
+            snprintf(err, errlen, "--disk '%s' is in use by another VM (it "
+                     "holds the image's lock)", d->spec.path);
+        else
+            snprintf(err, errlen, "--disk '%s': %s", d->spec.path,
+                     strerror(-rc));
         return rc;
     }
     d->blk = calloc(1, sizeof(*d->blk));
