@@ -55,6 +55,12 @@ test_bad_inputs() {
     bad_input unknown-flag "unknown option '--frobnicate'" --kernel "$KERNEL" --frobnicate
     bad_input missing-value "needs a value" --kernel
     bad_input stray-arg "unexpected argument 'extra'" --kernel "$KERNEL" extra
+    bad_input disk-missing "--disk '/nonexistent/disk.img'" --kernel "$KERNEL" \
+        --disk /nonexistent/disk.img
+    bad_input disk-dir "--disk '/'" --kernel "$KERNEL" --disk /
+    bad_input disk-spec "--disk 'x,frobnicate': not PATH" --kernel "$KERNEL" --disk x,frobnicate
+    bad_input disk-too-many "at most 8 disks" --kernel "$KERNEL" $(for i in 1 2 3 4 5 6 7 8 9; do echo --disk /dev/null; done)
+    bad_input console-kind "--console: 'vga' is neither serial nor virtio" --kernel "$KERNEL" --console vga
     bad_input kvm-missing '/nonexistent/kvm does not exist.*modprobe kvm_' --kernel "$KERNEL" \
         --kvm-device /nonexistent/kvm
     if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && [ -e /dev/kvm ]; then
