@@ -418,6 +418,8 @@ unsigned blkfile_reap(struct blkfile *bf,
 
 /* ---- open / close ---- */
 
+/* Open errors are logged at debug level only: the caller reports them in
+ * one line. */
 static int lock_image(int fd, bool ro, const char *path)
 {
     struct flock fl = {
@@ -430,11 +432,11 @@ static int lock_image(int fd, bool ro, const char *path)
     if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
         return 0;
     if (errno == EAGAIN || errno == EACCES) {
-        log_error("disk %s: in use: another process holds a %s lock on it",
+        log_debug("disk %s: in use: another process holds a %s lock on it",
                   path, ro ? "write" : "conflicting");
         return -EBUSY;
     }
-    log_error("disk %s: cannot lock: %s", path, strerror(errno));
+    log_debug("disk %s: cannot lock: %s", path, strerror(errno));
     return -errno;
 }
 
@@ -444,7 +446,7 @@ static int image_size(int fd, const char *path, uint64_t *size)
     off_t end;
 
     if (fstat(fd, &st) < 0) {
-        log_error("disk %s: %s", path, strerror(errno));
+        log_debug("disk %s: %s", path, strerror(errno));
         return -errno;
     }
     if (S_ISREG(st.st_mode)) {
@@ -452,12 +454,12 @@ static int image_size(int fd, const char *path, uint64_t *size)
         return 0;
     }
     if (!S_ISBLK(st.st_mode)) {
-        log_error("disk %s: not a regular file or block device", path);
+        log_debug("disk %s: not a regular file or block device", path);
         return -EINVAL;
     }
     end = lseek(fd, 0, SEEK_END);
     if (end < 0) {
-        log_error("disk %s: size: %s", path, strerror(errno));
+        log_debug("disk %s: size: %s", path, strerror(errno));
         return -errno;
     }
     *size = (uint64_t)end;

@@ -52,6 +52,9 @@ static int add_disk(struct vm *vm, unsigned i, char *err, size_t errlen)
         if (rc == -EBUSY)
             snprintf(err, errlen, "--disk '%s' is in use by another VM (it "
                      "holds the image's lock)", d->spec.path);
+        else if (rc == -EINVAL)
+            snprintf(err, errlen, "--disk '%s' is not a regular file or "
+                     "block device", d->spec.path);
         else
             snprintf(err, errlen, "--disk '%s': %s", d->spec.path,
                      strerror(-rc));

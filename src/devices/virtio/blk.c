@@ -25,10 +25,9 @@ struct blk_layout {
 /* Visit [off, off+len) of the readable (write false) or writable stream of
  * (c) as per-segment pieces. Returns 0, or -EINVAL if the stream is short.
  * Each piece is inside one validated segment, so gpa+n cannot wrap. */
-typedef int (*piece_fn)(void *arg, gpa_t gpa, uint64_t n);
-
 static int stream_walk(const struct virtq_chain *c, bool write, uint64_t off,
-                       uint64_t len, piece_fn fn, void *arg)
+                       uint64_t len,
+                       int (*fn)(void *arg, gpa_t gpa, uint64_t n), void *arg)
 {
     for (unsigned i = 0; i < c->nseg && len; i++) {
         const struct virtq_seg *s = &c->seg[i];
@@ -113,7 +112,7 @@ static int layout(struct blk_layout *l, const struct virtq_chain *c)
 static void push(struct virtio_blk *blk, uint16_t head, uint32_t len)
 {
     if (virtq_push(&blk->vdev.vq[0], head, len) < 0) {
-        log_guest(&blk->rl, "virtio-blk: head %u not in flight", head);
+        log_guest(&blk->rl, "guest: virtio-blk: head %u not in flight", head);
         virtio_needs_reset(&blk->vdev);
     }
 }
@@ -137,7 +136,7 @@ static void refuse(struct virtio_blk *blk, const struct blk_layout *l,
         blk->stats.unsupported++;
     else
         blk->stats.guest_errors++;
-    log_guest(&blk->rl, "virtio-blk: request %u refused: %s", l->c->head,
+    log_guest(&blk->rl, "guest: virtio-blk: request %u refused: %s", l->c->head,
               why);
     answer(blk, l->c->head, l->status, status, 1);
 }
@@ -346,7 +345,7 @@ static void handle(struct virtio_blk *blk, const struct virtq_chain *c)
     const char *why;
 
     if (layout(&l, c) < 0) {
-        log_guest(&blk->rl, "virtio-blk: request %u has no status byte",
+        log_guest(&blk->rl, "guest: virtio-blk: request %u has no status byte",
                   c->head);
         virtio_needs_reset(&blk->vdev);
         return;
@@ -384,7 +383,7 @@ static void blk_notify(void *ctx, unsigned q)
         }
         if (blk->chain.head >= VIRTIO_BLK_QUEUE_SIZE ||
             blk->slot[blk->chain.head].busy) {
-            log_guest(&blk->rl, "virtio-blk: head %u reused in flight",
+            log_guest(&blk->rl, "guest: virtio-blk: head %u reused in flight",
                       blk->chain.head);
             virtio_needs_reset(&blk->vdev);
             break;
