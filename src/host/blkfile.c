@@ -559,7 +559,7 @@ static int open_image(struct blkfile *bf, const struct blkfile_config *cfg)
     bf->fd = open(cfg->path, (cfg->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (bf->fd < 0) {
         rc = -errno;
-        log_error("disk %s: %s", cfg->path, strerror(errno));
+        log_debug("disk %s: %s", cfg->path, strerror(errno));
         return rc;
     }
     rc = lock_image(bf->fd, cfg->read_only, cfg->path);
@@ -696,7 +696,7 @@ int blkfile_parse_spec(const char *arg, struct blkfile_spec *out)
     memset(out, 0, sizeof(*out));
     at = parse_path(arg, out->path, sizeof(out->path));
     if (at < 0) {
-        log_error("--disk %s: %s", arg,
+        log_debug("--disk %s: %s", arg,
                   at == -EINVAL ? "no path" : "path too long");
         return at;
     }
@@ -705,7 +705,7 @@ int blkfile_parse_spec(const char *arg, struct blkfile_spec *out)
         size_t len = end ? (size_t)(end - opt) : strlen(opt);
 
         if (parse_option(opt, len, out) < 0) {
-            log_error("--disk %s: bad option '%.*s' (want ro, rw or "
+            log_debug("--disk %s: bad option '%.*s' (want ro, rw or "
                       "serial=S with 1-20 printable characters)",
                       arg, (int)len, opt);
             return -EINVAL;

@@ -41,7 +41,8 @@ static int add_disk(struct vm *vm, unsigned i, char *err, size_t errlen)
 
     rc = blkfile_parse_spec(vm->cfg.disks[i], &d->spec);
     if (rc < 0) {
-        snprintf(err, errlen, "--disk '%s': not PATH[,ro][,serial=S]",
+        snprintf(err, errlen, "--disk '%s': not PATH[,ro][,serial=S] (S: 1-20 "
+                 "printable characters; write a comma in PATH as ,,)",
                  vm->cfg.disks[i]);
         return rc;
     }
