@@ -745,6 +745,25 @@ static void test_a5_total_u32_max_accepted(void **state)
     assert_int_equal(f->c.in_bytes, 0x7fffffff);
 }
 
+/* One direct segment plus a full indirect table: one segment more than a
+ * chain may hold. */
+static void test_a5_too_many_segments_rejected(void **state)
+{
+    struct fx *f = *state;
+    gpa_t t = make_table(f, VIRTQ_MAX_SEGS);
+
+    fdrv_write_desc(&f->d, f->d.desc, 0, fdrv_alloc(&f->d, 8), 8,
+                    VIRTQ_DESC_F_NEXT, 1);
+    fdrv_write_desc(&f->d, f->d.desc, 1, t, VIRTQ_MAX_SEGS * 16,
+                    VIRTQ_DESC_F_INDIRECT, 0);
+    fdrv_publish(&f->d, 0);
+    assert_rejected(f);
+    /* Without the direct one it fits exactly. */
+    fdrv_set_avail_entry(&f->d, 0, 1);
+    pop_ok(f, 1);
+    assert_int_equal(f->c.nseg, VIRTQ_MAX_SEGS);
+}
+
 /* ---- (a) 6: zero-length descriptors ---- */
 
 static void test_a6_zero_length_descriptor_records_nothing(void **state)
@@ -1163,6 +1182,7 @@ int main(void)
         T(test_a4_ring_in_mmio_window_refused),
         T(test_a5_total_over_4g_rejected),
         T(test_a5_total_u32_max_accepted),
+        T(test_a5_too_many_segments_rejected),
         T(test_a6_zero_length_descriptor_records_nothing),
         T(test_a6_zero_length_ignored_whatever_it_says),
         T(test_a6_all_zero_length_chain_is_empty),
