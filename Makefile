@@ -129,25 +129,27 @@ integration: deps
 	$(Q)tools/kvmbox --timeout 1500 -- tests/integration/run
 
 # --- benchmark (bench/run; see shared/BENCH.md): never a test, prints a table
-BENCH_BIN := $(BUILD)/bench/probe $(BUILD)/bench/cpuwork
+BENCH_BIN := $(BUILD)/bench/probe $(BUILD)/bench/cpuwork $(BUILD)/bench/diskwork
 
 $(BUILD)/bench/probe: bench/probe.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -o $@ $<
 
-# Static: the same binary runs in the busybox guest and on the host.
-$(BUILD)/bench/cpuwork: bench/cpuwork.c
+# Static: the same binaries run in the busybox guest and on the host.
+$(BUILD)/bench/cpuwork $(BUILD)/bench/diskwork: $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -static -s -o $@ $<
 
-$(GUEST)/bench-initrd.cpio.gz: guest/bench-init $(BUILD)/bench/cpuwork tools/mkinitramfs | kernel
-	$(Q)tools/mkinitramfs -o $@ --init guest/bench-init \
-	    --file $(BUILD)/bench/cpuwork:/usr/bin/cpuwork
+$(GUEST)/bench-initrd.cpio.gz: guest/bench-init $(BUILD)/bench/cpuwork $(BUILD)/bench/diskwork \
+                               tools/mkinitramfs | kernel
+	$(Q)tools/mkinitramfs -o $@ --init guest/bench-init --modules $(GUEST)/modules \
+	    --module virtio_pci --module virtio_blk \
+	    --file $(BUILD)/bench/cpuwork:/usr/bin/cpuwork --file $(BUILD)/bench/diskwork:/usr/bin/diskwork
 
 # One table (also build/bench/results.md); BENCH_RUNS=N rounds (default 5).
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all guest-images $(GUEST)/bench-initrd.cpio.gz $(BENCH_BIN)
-	$(Q)VESSEL_KVMBOX_ENV="$${VESSEL_KVMBOX_ENV:-} BENCH_RUNS BENCH_CPU_ROUNDS BENCH_CPU_SECS BENCH_TIMEOUT BENCH_QEMU" \
+	$(Q)VESSEL_KVMBOX_ENV="$${VESSEL_KVMBOX_ENV:-} BENCH_RUNS BENCH_CPU_ROUNDS BENCH_CPU_SECS BENCH_TIMEOUT BENCH_QEMU BENCH_DISK_MIB BENCH_DISK_OPS" \
 	    tools/kvmbox --timeout 3000 -- bench/run
 
 # --- fuzzing: tests/fuzz/<target>.c, libFuzzer (clang), corpus in

@@ -1,6 +1,8 @@
 # bench/report.awk: turns build/bench/raw.tsv (metric, side, run, value; NA
 # when not measured) into the per-run table and the summary table.
-# Variables: runs (rounds), have_qemu, have_stats.
+# Variables: runs (rounds), have_qemu, have_stats; guest_direct, host_direct
+# (1 if diskwork ran with O_DIRECT on that side, 0 if buffered, empty if it
+# did not run), disk_fs (the image's filesystem type).
 
 function add(id, label, dec, ref, note) {
     n_metrics++
@@ -54,6 +56,10 @@ BEGIN {
     add("su_cpu",    "VMM start-up CPU (ms)", 1, "qemu", "e")
     add("su_majflt", "VMM start-up major faults", 0, "qemu", "e")
     add("cpu_ms",    "CPU-bound work: guest vs host (ms)", 0, "host", "f")
+    add("dk_seqread",   "virtio-blk seq read, 1 MiB blocks: guest vs host (MiB/s)", 1, "host", "g")
+    add("dk_seqwrite",  "virtio-blk seq write, 1 MiB blocks: guest vs host (MiB/s)", 1, "host", "g")
+    add("dk_randread",  "virtio-blk 4 KiB random read: guest vs host (IOPS)", 0, "host", "g")
+    add("dk_randwrite", "virtio-blk 4 KiB random write: guest vs host (IOPS)", 0, "host", "g")
 }
 
 { val[$1, $2, $3] = $4; if ($1 == "boot_ms" && $4 != "NA") booted[$1, $2] = 1 }
@@ -117,4 +123,19 @@ END {
     print "    `quit` on -monitor stdio: exec, machine set-up, kernel/initrd load and exit; an upper bound."
     print "[f] bench/cpuwork.c (static, integer mixing over a 64 KiB table), elapsed CLOCK_MONOTONIC time"
     print "    measured by the program itself, in a Vessel guest (1 vCPU) and directly on the host; ratio = guest/host."
+    print "[g] bench/diskwork.c (static), CLOCK_MONOTONIC time measured by the program itself: in a Vessel guest on"
+    print "    /dev/vda (--disk IMAGE) and directly on the host against the same IMAGE file, one request at a time"
+    print "    (queue depth 1); whole image in 1 MiB requests, then random 4 KiB requests at 4 KiB-aligned offsets"
+    print "    (the same sequence on both sides); the write runs end with fdatasync (in the guest: a virtio-blk FLUSH)"
+    print "    inside the timed part. Higher is better: ratio = guest/host, the share of the host's rate the guest gets."
+    print "    Guest: " (guest_direct == 1 ? "O_DIRECT on /dev/vda (no guest page cache)." : guest_direct == "" ? "did not run." : "buffered (O_DIRECT refused).") \
+          " Vessel itself opens the image without O_DIRECT."
+    if (host_direct == 1)
+        print "    Host: O_DIRECT on the image (" disk_fs ")."
+    else if (host_direct == 0) {
+        print "    Host: buffered I/O (posix_fadvise DONTNEED before reads, fdatasync after writes): the image is on"
+        print "    " disk_fs ", which refused O_DIRECT" (disk_fs == "tmpfs" ? " (tmpfs has it from Linux 6.6 only)" : "") \
+              "; both sides then read and write the same"
+        print "    page-cache pages, so the ratio is the cost of the virtio-blk path."
+    }
 }
