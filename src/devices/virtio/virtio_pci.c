@@ -446,7 +446,7 @@ static void notify_rw(struct virtio_pci *vp, uint64_t off,
                   (unsigned long long)noff, len);
         return;
     }
-    idx = (uint16_t)get_le(data, 2);
+    idx = (uint16_t)get_le(data, 2);   /* GUEST: any value */
     if (idx != slot) {
         log_guest(&vp->rl,
                   "guest: virtio-pci: notify of queue %u at slot %llu "
@@ -458,6 +458,9 @@ static void notify_rw(struct virtio_pci *vp, uint64_t off,
 
 /* ---- BAR 0 ---- */
 
+/* GUEST: (off, len) and the written bytes are the driver's; any (off) and
+ * (len) must be safe, since tests and the PCI_CFG window call this
+ * directly and the bus only guarantees the access lies in the BAR. */
 static void bar_rw(struct virtio_pci *vp, uint64_t off, uint8_t *data,
                    unsigned len, enum bar_acc acc)
 {
@@ -516,6 +519,7 @@ static void cfg_window(struct virtio_pci *vp, bool write)
 {
     uint8_t *cap = &vp->pci.cfg[vp->cfg_cap];
     uint8_t *buf = cap + VIRTIO_PCI_CAP_CFG_DATA;
+    /* GUEST: bar, offset and length are the driver's, read once here */
     uint32_t off = le32_get(cap, VIRTIO_PCI_CAP_OFFSET);
     uint32_t len = le32_get(cap, VIRTIO_PCI_CAP_LENGTH);
 
