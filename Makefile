@@ -101,9 +101,9 @@ $(GUEST)/test-initrd.cpio.gz: guest/test-init tools/mkinitramfs tools/binary-fil
 	$(Q)tools/mkinitramfs -o $@ --init guest/test-init --modules $(GUEST)/modules \
 	    $(TEST_MODULES:%=--module %) $$(tools/binary-files /sbin/mke2fs /usr/bin/mkfs.ext4)
 
-$(GUEST)/demo-initrd.cpio.gz: guest/demo-init tools/mkinitramfs | kernel
+$(GUEST)/demo-initrd.cpio.gz: guest/demo-init tools/mkinitramfs tools/binary-files | kernel
 	$(Q)tools/mkinitramfs -o $@ --init guest/demo-init --modules $(GUEST)/modules \
-	    --module pvpanic-mmio
+	    $(TEST_MODULES:%=--module %) $$(tools/binary-files /sbin/mke2fs /usr/bin/mkfs.ext4)
 
 # Tiny freestanding test guests (guest/tiny/tiny.S), one per variant.
 TINY_VARIANTS := triple-fault hostile-io debug-exit
