@@ -127,6 +127,9 @@ int pci_host_add(struct pci_host *h, struct pci_dev *d)
     uint16_t cmd;
     int rc;
 
+    for (unsigned i = 0; i < PCI_HOST_SLOTS; i++)
+        if (h->slot[i] == d)
+            return -EEXIST;
     while (s < PCI_HOST_SLOTS && h->slot[s])
         s++;
     if (s == PCI_HOST_SLOTS)

@@ -52,7 +52,8 @@ void pci_host_init(struct pci_host *h, const struct pci_windows *win,
  * the slot's GSI, and enabling decode and bus mastering (COMMAND
  * MEM|IO|MASTER) as firmware leaves it, which reports every BAR through
  * (map). Returns the slot, -ENOSPC if the bus or a window is full (nothing
- * changes then). Call before any vCPU runs. */
+ * changes then), -EEXIST if (d) is already plugged in. Call before any
+ * vCPU runs. */
 int pci_host_add(struct pci_host *h, struct pci_dev *d) MUST_CHECK;
 
 /* GSI that pin (pin) (1 = INTA .. 4 = INTD) of slot (slot) is routed to;

@@ -444,6 +444,8 @@ static void test_bus_full(void **state)
                                                     0x1000)), (int)i);
     assert_int_equal(pci_host_add(&f->h, mkdev1(f, 0, PCI_BAR_MMIO32, 0x1000)),
                      -ENOSPC);
+    assert_int_equal(pci_host_add(&f->h, &f->dev[5]), -EEXIST);
+    assert_int_equal(pci_host_add(&f->h, &f->h.bridge), -EEXIST);
     for (unsigned i = 1; i < PCI_HOST_SLOTS; i++)
         assert_int_equal(cfg_rd(&f->h, i, 2, 2), 0x1040 + i);
 }
