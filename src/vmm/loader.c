@@ -95,6 +95,11 @@ static int build_tables(struct vm *vm, struct e820_entry *e820, unsigned *nr,
     acfg.i8042 = false;
     vm_pci_acpi(&acfg.pci);
     rc = e820_build(e820, E820_MAX_ENTRIES, vm->cfg.mem_size, nr);
+    /* Reserved in e820 as well as in the DSDT's PNP0C02, so Linux uses
+     * ECAM (MMCONFIG) from its first PCI access on. */
+    if (rc == 0)
+        rc = e820_add(e820, E820_MAX_ENTRIES, nr, LAYOUT_PCI_ECAM,
+                      PCI_ECAM_BUS_SIZE, E820_RESERVED);
 
     if (rc < 0) {
         snprintf(err, errlen, "cannot build the e820 map: %s", strerror(-rc));
