@@ -12,10 +12,18 @@
 static void irq_set(void *ctx, bool level)
 {
     struct platform_irq *pi = ctx;
-    int rc = pi->vm->ops->set_irq(pi->vm->avm, pi->gsi, level);
+    int rc;
 
+    if (!pi->gsi)
+        return;
+    rc = pi->vm->ops->set_irq(pi->vm->avm, pi->gsi, level);
     if (rc < 0)
         log_error("irq %u: %s", pi->gsi, strerror(-rc));
+}
+
+struct irq_line platform_irq_line(struct platform_irq *pi)
+{
+    return (struct irq_line){ .set = irq_set, .ctx = pi };
 }
 
 static struct irq_line irq_line_of(struct platform_irq *pi, struct vm *vm,
@@ -23,7 +31,7 @@ static struct irq_line irq_line_of(struct platform_irq *pi, struct vm *vm,
 {
     pi->vm = vm;
     pi->gsi = gsi;
-    return (struct irq_line){ .set = irq_set, .ctx = pi };
+    return platform_irq_line(pi);
 }
 
 /* Device callbacks that end the VM. They run under dev_lock on a vCPU

@@ -30,6 +30,10 @@ struct platform {
     struct platform_irq com1_irq, sci_irq;
 };
 
+/* An irq_line that drives GSI (pi->gsi) of (pi->vm); GSI 0 means "not
+ * routed yet" and is ignored. (pi) must outlive the line. */
+struct irq_line platform_irq_line(struct platform_irq *pi);
+
 /* Initialise and place every platform device on vm's port bus. Call once,
  * after the accelerator's VM exists, before any vCPU runs. */
 int platform_init(struct platform *p, struct vm *vm, char *err,

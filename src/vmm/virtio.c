@@ -95,14 +95,6 @@ static void msi_fire(void *ctx, unsigned vec, const struct msix_entry *e)
 
 static const struct msix_ops msi_ops = { .update = msi_update, .fire = msi_fire };
 
-static void intx_set(void *ctx, bool level)
-{
-    struct platform_irq *pi = ctx;
-
-    if (pi->gsi && pi->vm->ops->set_irq(pi->vm->avm, pi->gsi, level) < 0)
-        log_error("INTx GSI %u failed", pi->gsi);
-}
-
 static int setup_vectors(struct vm_virtio *d)
 {
     struct vm *vm = d->vm;
@@ -144,7 +136,7 @@ int vm_virtio_add(struct vm *vm, struct vm_virtio *d, struct virtio_dev *vdev,
 {
     struct vm_pci_owner owner = { .pdev = &d->vp.pci, .bar_moved = bar_moved,
                                   .ctx = d };
-    struct irq_line intx = { .set = intx_set, .ctx = &d->intx };
+    struct irq_line intx = platform_irq_line(&d->intx);
     int rc, slot;
 
     d->vm = vm;

@@ -67,22 +67,6 @@ static void hook(void *ctx, uint32_t off, unsigned len)
 
 static const struct pci_dev_ops hook_ops = { .cfg_written = hook };
 
-static void nop_r(void *dev, uint64_t off, void *data, unsigned len)
-{
-    (void)dev;
-    (void)off;
-    memset(data, 0, len);
-}
-
-static void nop_w(void *dev, uint64_t off, const void *data, unsigned len)
-{
-    (void)dev;
-    (void)off;
-    (void)data;
-    (void)len;
-}
-
-static const struct bus_ops bar_ops = { .read = nop_r, .write = nop_w };
 
 static void dev_init(struct fixture *f)
 {
@@ -90,7 +74,7 @@ static void dev_init(struct fixture *f)
     f->d.ops = &hook_ops;
     f->d.ops_ctx = f;
     assert_int_equal(pci_dev_add_bar(&f->d, 0, PCI_BAR_MMIO64, BAR_SIZE,
-                                     &bar_ops, f), 0);
+                                     &fake_bus_nop_ops, f), 0);
 }
 
 static int setup(void **state)
@@ -173,7 +157,7 @@ static void test_bir_in_offsets(void **state)
     (void)state;
     pci_dev_init(&f->d, 1, 2, 0, 0, 0, 0);
     assert_int_equal(pci_dev_add_bar(&f->d, 2, PCI_BAR_MMIO32, 0x1000,
-                                     &bar_ops, f), 0);
+                                     &fake_bus_nop_ops, f), 0);
     assert_int_equal(msix_init(&m, &f->d, MSIX_MAX_VECTORS, 2, 0, 0x800,
                                NULL, NULL), 0);
     assert_int_equal(pci_cfg_read(&f->d, (uint32_t)m.cap + 2, 2), 63);
@@ -193,7 +177,7 @@ static void test_init_errors(void **state)
 
     (void)state;
     dev_init(f);
-    assert_int_equal(pci_dev_add_bar(&f->d, 2, PCI_BAR_PIO, 0x100, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(&f->d, 2, PCI_BAR_PIO, 0x100, &fake_bus_nop_ops, f),
                      0);
     assert_int_equal(msix_init(&m, &f->d, 0, 0, 0, 0x800, NULL, NULL), -EINVAL);
     assert_int_equal(msix_init(&m, &f->d, MSIX_MAX_VECTORS + 1, 0, 0, 0x800,

@@ -57,22 +57,6 @@ static void rec_map(void *ctx, struct pci_dev *d, unsigned bar, uint64_t addr,
 
 static const struct pci_map_ops rec_map_ops = { .bar_map = rec_map };
 
-static void nop_r(void *dev, uint64_t off, void *data, unsigned len)
-{
-    (void)dev;
-    (void)off;
-    memset(data, 0, len);
-}
-
-static void nop_w(void *dev, uint64_t off, const void *data, unsigned len)
-{
-    (void)dev;
-    (void)off;
-    (void)data;
-    (void)len;
-}
-
-static const struct bus_ops bar_ops = { .read = nop_r, .write = nop_w };
 
 static struct fixture *fixture_new(const struct pci_windows *w)
 {
@@ -156,7 +140,7 @@ static struct pci_dev *mkdev(struct fixture *f, unsigned i,
     pci_dev_init(d, 0x1af4, (uint16_t)(0x1040 + i), 0x078000, 0x1af4, 1, 0);
     for (unsigned n = 0; n < PCI_NUM_BARS; n++)
         if (size[n])
-            assert_int_equal(pci_dev_add_bar(d, n, kind[n], size[n], &bar_ops,
+            assert_int_equal(pci_dev_add_bar(d, n, kind[n], size[n], &fake_bus_nop_ops,
                                              d), 0);
     return d;
 }

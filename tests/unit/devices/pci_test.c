@@ -53,22 +53,6 @@ static void rec_hook(void *ctx, uint32_t off, unsigned len)
 
 static const struct pci_dev_ops hook_ops = { .cfg_written = rec_hook };
 
-static void nop_rw(void *dev, uint64_t off, void *data, unsigned len)
-{
-    (void)dev;
-    (void)off;
-    memset(data, 0, len);
-}
-
-static void nop_w(void *dev, uint64_t off, const void *data, unsigned len)
-{
-    (void)dev;
-    (void)off;
-    (void)data;
-    (void)len;
-}
-
-static const struct bus_ops bar_ops = { .read = nop_rw, .write = nop_w };
 
 static int setup(void **state)
 {
@@ -168,12 +152,12 @@ static void test_bar_sizing_each_kind(void **state)
     struct fixture *f = *state;
     struct pci_dev *d = &f->d;
 
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 4096, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 4096, &fake_bus_nop_ops, f),
                      0);
-    assert_int_equal(pci_dev_add_bar(d, 1, PCI_BAR_MMIO64, 0x4000, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 1, PCI_BAR_MMIO64, 0x4000, &fake_bus_nop_ops, f),
                      0);
-    assert_int_equal(pci_dev_add_bar(d, 3, PCI_BAR_PIO, 32, &bar_ops, f), 0);
-    assert_int_equal(pci_dev_add_bar(d, 4, PCI_BAR_MMIO64, 8 * GiB, &bar_ops,
+    assert_int_equal(pci_dev_add_bar(d, 3, PCI_BAR_PIO, 32, &fake_bus_nop_ops, f), 0);
+    assert_int_equal(pci_dev_add_bar(d, 4, PCI_BAR_MMIO64, 8 * GiB, &fake_bus_nop_ops,
                                      f), 0);
     assert_int_equal(size_probe(d, 0), 0xfffff000);
     assert_int_equal(size_probe(d, 1), 0xffffc004);   /* 64-bit type */
@@ -200,11 +184,11 @@ static void test_bar_large_sizes(void **state)
     struct fixture *f = *state;
 
     assert_int_equal(pci_dev_add_bar(&f->d, 0, PCI_BAR_MMIO32, 2 * GiB,
-                                     &bar_ops, f), 0);
-    assert_int_equal(pci_dev_add_bar(&f->d, 1, PCI_BAR_PIO, 256, &bar_ops, f),
+                                     &fake_bus_nop_ops, f), 0);
+    assert_int_equal(pci_dev_add_bar(&f->d, 1, PCI_BAR_PIO, 256, &fake_bus_nop_ops, f),
                      0);
     assert_int_equal(pci_dev_add_bar(&f->d, 2, PCI_BAR_MMIO64, 1ULL << 63,
-                                     &bar_ops, f), 0);
+                                     &fake_bus_nop_ops, f), 0);
     assert_int_equal(size_probe(&f->d, 0), 0x80000000);
     assert_int_equal(size_probe(&f->d, 1), 0xffffff01);
     assert_int_equal(size_probe(&f->d, 2), 0x00000004);
@@ -215,7 +199,7 @@ static void test_unused_bars_read_zero(void **state)
 {
     struct fixture *f = *state;
 
-    assert_int_equal(pci_dev_add_bar(&f->d, 2, PCI_BAR_MMIO32, 4096, &bar_ops,
+    assert_int_equal(pci_dev_add_bar(&f->d, 2, PCI_BAR_MMIO32, 4096, &fake_bus_nop_ops,
                                      f), 0);
     for (unsigned r = 0; r < PCI_NUM_BARS; r++) {
         if (r == 2)
@@ -232,40 +216,40 @@ static void test_add_bar_errors(void **state)
     struct fixture *f = *state;
     struct pci_dev *d = &f->d;
 
-    assert_int_equal(pci_dev_add_bar(d, 6, PCI_BAR_MMIO32, 4096, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 6, PCI_BAR_MMIO32, 4096, &fake_bus_nop_ops, f),
                      -EINVAL);
     assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 4096, NULL, f),
                      -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_UNUSED, 4096, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_UNUSED, 4096, &fake_bus_nop_ops, f),
                      -EINVAL);
     assert_int_equal(pci_dev_add_bar(d, 0, (enum pci_bar_kind)99, 4096,
-                                     &bar_ops, f), -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 0, &bar_ops, f),
+                                     &fake_bus_nop_ops, f), -EINVAL);
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 0, &fake_bus_nop_ops, f),
                      -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 6000, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 6000, &fake_bus_nop_ops, f),
                      -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 2048, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 2048, &fake_bus_nop_ops, f),
                      -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 4 * GiB, &bar_ops,
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 4 * GiB, &fake_bus_nop_ops,
                                      f), -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_PIO, 2, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_PIO, 2, &fake_bus_nop_ops, f),
                      -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_PIO, 512, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_PIO, 512, &fake_bus_nop_ops, f),
                      -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 5, PCI_BAR_MMIO64, 4096, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 5, PCI_BAR_MMIO64, 4096, &fake_bus_nop_ops, f),
                      -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 1, PCI_BAR_MMIO64, 4096, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 1, PCI_BAR_MMIO64, 4096, &fake_bus_nop_ops, f),
                      0);
     /* BAR 2 is the upper half now; BAR 1 is in use */
-    assert_int_equal(pci_dev_add_bar(d, 2, PCI_BAR_MMIO32, 4096, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 2, PCI_BAR_MMIO32, 4096, &fake_bus_nop_ops, f),
                      -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 1, PCI_BAR_MMIO32, 4096, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 1, PCI_BAR_MMIO32, 4096, &fake_bus_nop_ops, f),
                      -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO64, 4096, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO64, 4096, &fake_bus_nop_ops, f),
                      -EINVAL);
-    assert_int_equal(pci_dev_add_bar(d, 3, PCI_BAR_MMIO32, 4096, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 3, PCI_BAR_MMIO32, 4096, &fake_bus_nop_ops, f),
                      0);
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_PIO, 4, &bar_ops, f), 0);
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_PIO, 4, &fake_bus_nop_ops, f), 0);
 }
 
 static void test_decode_toggle_maps(void **state)
@@ -273,10 +257,10 @@ static void test_decode_toggle_maps(void **state)
     struct fixture *f = *state;
     struct pci_dev *d = &f->d;
 
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO64, 0x4000, &bar_ops,
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO64, 0x4000, &fake_bus_nop_ops,
                                      f), 0);
-    assert_int_equal(pci_dev_add_bar(d, 2, PCI_BAR_PIO, 64, &bar_ops, f), 0);
-    assert_int_equal(pci_dev_add_bar(d, 3, PCI_BAR_MMIO32, 4096, &bar_ops, f),
+    assert_int_equal(pci_dev_add_bar(d, 2, PCI_BAR_PIO, 64, &fake_bus_nop_ops, f), 0);
+    assert_int_equal(pci_dev_add_bar(d, 3, PCI_BAR_MMIO32, 4096, &fake_bus_nop_ops, f),
                      0);
     pci_dev_place_bar(d, 0, 0x800000000ULL);
     pci_dev_place_bar(d, 2, 0xc040);
@@ -311,7 +295,7 @@ static void test_bar_move_while_decoding(void **state)
     struct fixture *f = *state;
     struct pci_dev *d = &f->d;
 
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 0x2000, &bar_ops,
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_MMIO32, 0x2000, &fake_bus_nop_ops,
                                      f), 0);
     pci_dev_place_bar(d, 0, 0xc0000000);
     pci_cfg_write(d, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
@@ -344,7 +328,7 @@ static void test_bar64_halves(void **state)
     struct fixture *f = *state;
     struct pci_dev *d = &f->d;
 
-    assert_int_equal(pci_dev_add_bar(d, 2, PCI_BAR_MMIO64, 0x4000, &bar_ops,
+    assert_int_equal(pci_dev_add_bar(d, 2, PCI_BAR_MMIO64, 0x4000, &fake_bus_nop_ops,
                                      f), 0);
     pci_dev_place_bar(d, 2, 0x1000004000ULL);
     pci_cfg_write(d, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
@@ -372,8 +356,8 @@ static void test_bar_wrap_and_pio_limit(void **state)
     struct fixture *f = *state;
     struct pci_dev *d = &f->d;
 
-    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_PIO, 256, &bar_ops, f), 0);
-    assert_int_equal(pci_dev_add_bar(d, 1, PCI_BAR_MMIO64, 8 * GiB, &bar_ops,
+    assert_int_equal(pci_dev_add_bar(d, 0, PCI_BAR_PIO, 256, &fake_bus_nop_ops, f), 0);
+    assert_int_equal(pci_dev_add_bar(d, 1, PCI_BAR_MMIO64, 8 * GiB, &fake_bus_nop_ops,
                                      f), 0);
     pci_cfg_write(d, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
     pci_cfg_write(d, PCI_BAR0, 0xff00, 4);              /* last 256 ports */
@@ -395,7 +379,7 @@ static void test_no_map_ops(void **state)
     struct fixture *f = *state;
 
     f->d.map = NULL;
-    assert_int_equal(pci_dev_add_bar(&f->d, 0, PCI_BAR_MMIO32, 4096, &bar_ops,
+    assert_int_equal(pci_dev_add_bar(&f->d, 0, PCI_BAR_MMIO32, 4096, &fake_bus_nop_ops,
                                      f), 0);
     pci_dev_place_bar(&f->d, 0, 0xc0000000);
     pci_cfg_write(&f->d, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
@@ -511,7 +495,7 @@ static void test_bad_accesses(void **state)
     static const unsigned lens[] = { 0, 3, 5, 8, 16 };
     uint8_t before[PCI_CFG_SIZE];
 
-    assert_int_equal(pci_dev_add_bar(&f->d, 0, PCI_BAR_MMIO32, 4096, &bar_ops,
+    assert_int_equal(pci_dev_add_bar(&f->d, 0, PCI_BAR_MMIO32, 4096, &fake_bus_nop_ops,
                                      f), 0);
     pci_dev_set_intx(&f->d, 1, 5);
     memcpy(before, f->d.cfg, sizeof(before));
@@ -548,7 +532,7 @@ static void test_sweep_read_only_stays(void **state)
     static const uint32_t vals[] = { 0, 0xffffffff, 0x5a5a5a5a, 0x80000001 };
     uint8_t before[PCI_CFG_SIZE];
 
-    assert_int_equal(pci_dev_add_bar(&f->d, 0, PCI_BAR_MMIO64, 0x4000, &bar_ops,
+    assert_int_equal(pci_dev_add_bar(&f->d, 0, PCI_BAR_MMIO64, 0x4000, &fake_bus_nop_ops,
                                      f), 0);
     assert_int_equal(pci_dev_add_cap(&f->d, PCI_CAP_ID_VENDOR, NULL, NULL, 6),
                      0x40);

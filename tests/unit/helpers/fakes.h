@@ -38,6 +38,10 @@ struct fake_clock {
 };
 extern const struct clock_ops fake_clock_ops;
 
+/* A device window that reads zeroes and drops writes (a BAR's handler in
+ * tests that only look at config space). */
+extern const struct bus_ops fake_bus_nop_ops;
+
 /* Move both clocks forward by (ns), carrying whole seconds into (sec) as a
  * real wall clock in step with the monotonic one would. */
 void fake_clock_advance(struct fake_clock *c, uint64_t ns);
