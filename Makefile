@@ -25,6 +25,9 @@ else
 CFLAGS  += $(HARDEN)
 endif
 
+# Libraries the hosted VMM links (each also listed in deps/debian-packages.txt).
+VMM_LIBS    := -lpthread
+
 LIBCORE_SRC := $(wildcard src/core/*.c src/boot/*.c src/devices/*.c src/devices/*/*.c)
 VMM_SRC     := $(wildcard src/accel/*.c src/accel/kvm/*.c src/host/*.c src/vmm/*.c src/cli/*.c)
 LIBCORE_OBJ := $(LIBCORE_SRC:%.c=$(O)/obj/%.o)
@@ -66,13 +69,13 @@ $(LIBHOST): $(HOST_OBJ)
 
 $(O)/vessel: $(O)/obj/src/cli/main.o $(LIBHOST) $(LIBCORE)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LIBS)
 
 # Each unit test is its own binary: tests/unit/<layer>/<module>_test.c.
 $(O)/tests/unit/%: tests/unit/%.c $(UNIT_HELP_OBJ) $(LIBHOST) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC/LD   $@")
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes -o $@ $^ $(LDFLAGS) -lcmocka -lpthread
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes -o $@ $^ $(LDFLAGS) -lcmocka $(VMM_LIBS)
 
 unit: $(UNIT_BIN)
 	@tools/run-unit $(UNIT_BIN)

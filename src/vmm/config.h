@@ -10,6 +10,7 @@
 #define VM_MAX_MEM (1024 * GiB)
 #define VM_DEFAULT_MEM (256 * MiB)
 #define VM_MAX_DISKS 8
+#define VM_MAX_NETS 4
 
 enum vm_console_kind {
     VM_CONSOLE_SERIAL,       /* COM1 is the console */
@@ -24,6 +25,9 @@ struct vm_config {
     unsigned ncpus;
     const char *disks[VM_MAX_DISKS]; /* --disk PATH[,ro][,serial=S] */
     unsigned ndisks;
+    const char *nets[VM_MAX_NETS];   /* --net SPEC (see vmm/net.h) */
+    unsigned nnets;
+    const char *name;        /* --name; NULL: unnamed */
     enum vm_console_kind console;
     bool rng;                /* virtio-rng */
     const char *kvm_device;  /* accelerator device node; NULL: /dev/kvm */
