@@ -22,6 +22,8 @@ struct vm_config {
     const char *initrd;      /* path or NULL */
     const char *cmdline;     /* as given by the user, or NULL */
     uint64_t mem_size;       /* bytes */
+    bool hugepages;          /* --mem SIZE,hugepages: back RAM by hugetlbfs */
+    bool no_kernel_cache;    /* --no-kernel-cache */
     unsigned ncpus;
     const char *disks[VM_MAX_DISKS]; /* --disk PATH[,ro][,serial=S] */
     unsigned ndisks;
