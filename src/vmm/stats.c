@@ -39,6 +39,34 @@ static void write_exits(FILE *f, const struct vm *vm)
             (unsigned long long)vm->mmio.unclaimed);
 }
 
+/* The busiest ports, all vCPUs together: "pio.port.0x3f8 N", top ten. */
+static void write_ports(FILE *f, const struct vm *vm)
+{
+    struct portcount all = { 0 };
+    uint64_t other = 0;
+
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        const struct portcount *pc = &vm->vcpus[i].pio_ports;
+        other += pc->other;
+        for (unsigned s = 0; s < PORTCOUNT_SLOTS; s++)
+            if (pc->used[s])
+                portcount_add(&all, pc->port[s], pc->count[s]);
+    }
+    for (unsigned top = 0; top < 10; top++) {
+        unsigned best = PORTCOUNT_SLOTS;
+        for (unsigned s = 0; s < PORTCOUNT_SLOTS; s++)
+            if (all.used[s] && all.count[s] &&
+                (best == PORTCOUNT_SLOTS || all.count[s] > all.count[best]))
+                best = s;
+        if (best == PORTCOUNT_SLOTS)
+            break;
+        fprintf(f, "pio.port.0x%x %llu\n", all.port[best],
+                (unsigned long long)all.count[best]);
+        all.count[best] = 0;
+    }
+    fprintf(f, "pio.port.other %llu\n", (unsigned long long)(other + all.other));
+}
+
 static void write_accel(FILE *f, struct vm *vm)
 {
     struct accel_vcpu *vcpus[VM_MAX_CPUS];
@@ -66,6 +94,7 @@ int stats_write(struct vm *vm, const char *path)
         return -errno;
     host_usage_now(&now);
     write_exits(f, vm);
+    write_ports(f, vm);
     write_accel(f, vm);
     fprintf(f, "startup.cpu_us %llu\nstartup.majflt %llu\n"
             "startup.minflt %llu\nstartup.wall_us %llu\n",

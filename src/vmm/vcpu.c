@@ -21,6 +21,7 @@ static void on_pio(struct vcpu *vc, const struct vexit *ex)
 
     bool claimed = true;
 
+    portcount_add(&vc->pio_ports, (uint16_t)ex->addr, 1);
     pthread_mutex_lock(&vm->dev_lock);
     for (uint32_t i = 0; i < ex->count; i++) {
         uint8_t *d = ex->data + (size_t)i * ex->len;

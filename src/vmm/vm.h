@@ -16,6 +16,7 @@
 #include "vmm/devices.h"
 #include "vmm/pci.h"
 #include "vmm/platform.h"
+#include "vmm/portcount.h"
 #include "vmm/result.h"
 #include "vmm/stats.h"
 
@@ -28,6 +29,7 @@ struct vcpu {
     pthread_t thread;
     bool started;
     uint64_t exits[VEXIT__COUNT];     /* written by this vCPU's thread only */
+    struct portcount pio_ports;       /* likewise */
 };
 
 struct vm {
