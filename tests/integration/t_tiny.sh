@@ -7,13 +7,13 @@ test_tiny_debug_exit() {
         pass tiny-debug-exit
 }
 
-test_tiny_triple_fault() {
+test_a29_tiny_triple_fault() {
     vrun tiny-triple-fault --kernel "$GUEST/tiny-triple-fault.bin"
     expect_rc tiny-triple-fault 3 && expect_log tiny-triple-fault 'guest crashed: triple fault' &&
         expect_log tiny-triple-fault 'rip=' && pass tiny-triple-fault
 }
 
-test_tiny_hostile_io() {
+test_a26_a27_a28_tiny_hostile_io() {
     vrun tiny-hostile-io --kernel "$GUEST/tiny-hostile-io.bin"
     expect_rc tiny-hostile-io 32 && expect_log tiny-hostile-io 'TINY-OK' &&
         pass tiny-hostile-io

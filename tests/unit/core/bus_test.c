@@ -68,7 +68,7 @@ static void test_dispatch_gives_offsets(void **state)
     assert_int_equal(c.reads, 1);
 }
 
-static void test_unclaimed_reads_all_ones(void **state)
+static void test_a27_unclaimed_reads_all_ones(void **state)
 {
     struct bus b;
     struct rec a = { 0 };
@@ -188,7 +188,7 @@ static void test_bytes_past_window(void **state)
     assert_int_equal(g.reg[4], 0x14);
 }
 
-static void test_bytes_no_wrap_near_max(void **state)
+static void test_a28_bytes_no_wrap_near_max(void **state)
 {
     static const uint64_t offs[] = { UINT64_MAX, UINT64_MAX - 1,
                                      UINT64_MAX - 7, UINT64_MAX - 255 };
@@ -240,12 +240,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_overlap_and_bad),
         cmocka_unit_test(test_dispatch_gives_offsets),
-        cmocka_unit_test(test_unclaimed_reads_all_ones),
+        cmocka_unit_test(test_a27_unclaimed_reads_all_ones),
         cmocka_unit_test(test_many_devices_sorted),
         cmocka_unit_test(test_remove_and_readd),
         cmocka_unit_test(test_bytes_split_lowest_first),
         cmocka_unit_test(test_bytes_past_window),
-        cmocka_unit_test(test_bytes_no_wrap_near_max),
+        cmocka_unit_test(test_a28_bytes_no_wrap_near_max),
     };
     return cmocka_run_group_tests_name("core/bus", tests, NULL, NULL);
 }

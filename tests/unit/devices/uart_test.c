@@ -96,7 +96,7 @@ static void test_word_length_ignored(void **state)
     assert_int_equal(uart_read(&f->u, UART_RBR), 0xff);
 }
 
-static void test_dlab_flips_to_divisor(void **state)
+static void test_a26_dlab_flips_to_divisor(void **state)
 {
     struct fixture *f = *state;
     struct uart *u = &f->u;
@@ -188,7 +188,7 @@ static void test_rx_without_fifo_holds_one(void **state)
     assert_int_equal(uart_read(u, UART_RBR), 'b');
 }
 
-static void test_rx_index_wraps_in_range(void **state)
+static void test_a26_rx_index_wraps_in_range(void **state)
 {
     struct fixture *f = *state;
     struct uart *u = &f->u;
@@ -240,7 +240,7 @@ static void test_fcr_clears_and_disable_empties(void **state)
     assert_int_equal(uart_read(u, UART_IIR) & UART_IIR_FIFO, 0);
 }
 
-static void test_loopback_overrun_counted(void **state)
+static void test_a26_loopback_overrun_counted(void **state)
 {
     struct fixture *f = *state;
     struct uart *u = &f->u;
@@ -567,16 +567,16 @@ int main(void)
         T(test_thr_write_goes_to_output),
         T(test_null_output_discards),
         T(test_word_length_ignored),
-        T(test_dlab_flips_to_divisor),
+        T(test_a26_dlab_flips_to_divisor),
         T(test_dlab_hides_rx_data),
         T(test_scratch),
         T(test_ier_high_bits_masked),
         T(test_rx_fifo_fills_to_16),
         T(test_rx_without_fifo_holds_one),
-        T(test_rx_index_wraps_in_range),
+        T(test_a26_rx_index_wraps_in_range),
         T(test_push_edge_cases),
         T(test_fcr_clears_and_disable_empties),
-        T(test_loopback_overrun_counted),
+        T(test_a26_loopback_overrun_counted),
         T(test_loopback_msr_reflects_mcr),
         T(test_loopback_byte_reaches_rbr),
         T(test_iir_priority),

@@ -238,7 +238,7 @@ static void test_activate_serves_early_output(void **state)
 /* RELIABILITY (a) 23: 1 GiB of output in one chain, with a sink that
  * keeps only 4 KiB. Each run moves at most the budget; the chain is used
  * once, at the end; every byte is either captured or counted as dropped. */
-static void test_tx_1gib_bounded_per_run(void **state)
+static void test_a23_tx_1gib_bounded_per_run(void **state)
 {
     struct fx *f = test_calloc(1, sizeof(*f));
     const uint32_t seg_len = 8 * 1024 * 1024;
@@ -317,7 +317,7 @@ static size_t sink_broken(void *ctx, const uint8_t *buf, size_t len)
 
 static const struct chr_ops broken_ops = {.write = sink_broken};
 
-static void test_tx_sink_fails(void **state)
+static void test_b13_tx_sink_fails(void **state)
 {
     struct fx *f = *state;
     uint16_t id;
@@ -402,7 +402,7 @@ static void test_rx_skips_readable(void **state)
 
 /* RELIABILITY (a) 23, input side: a flood with no buffers takes nothing;
  * with a ring full of buffers it takes at most the ring's room. */
-static void test_rx_flood_bounded(void **state)
+static void test_a23_rx_flood_bounded(void **state)
 {
     struct fx *f = *state;
     static uint8_t flood[1 << 20];
@@ -543,12 +543,12 @@ int main(void)
         T(test_tx_segments_and_indirect),
         T(test_tx_writable_segments_untouched),
         T(test_activate_serves_early_output),
-        cmocka_unit_test(test_tx_1gib_bounded_per_run),
+        cmocka_unit_test(test_a23_tx_1gib_bounded_per_run),
         T(test_tx_budget_across_chains),
-        T(test_tx_sink_fails),
+        T(test_b13_tx_sink_fails),
         T(test_rx_fills_buffers),
         T(test_rx_skips_readable),
-        T(test_rx_flood_bounded),
+        T(test_a23_rx_flood_bounded),
         T(test_rx_not_running),
         T(test_config_and_features),
         T(test_bad_ring_needs_reset),

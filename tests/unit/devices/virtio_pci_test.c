@@ -530,7 +530,7 @@ static void test_intx_disable(void **state)
 
 /* ---- RELIABILITY (a) 13: queue registers frozen once enabled ---- */
 
-static void test_queue_regs_frozen_after_enable(void **state)
+static void test_a13_queue_regs_frozen_after_enable(void **state)
 {
     struct fx *f = *state;
     struct virtio_pci *vp = &f->vp;
@@ -567,7 +567,7 @@ static void test_queue_regs_frozen_after_enable(void **state)
 
 /* ---- RELIABILITY (a) 14: notify with a bad index ---- */
 
-static void test_notify_bad_index_ignored(void **state)
+static void test_a14_notify_bad_index_ignored(void **state)
 {
     struct fx *f = *state;
     struct virtio_pci *vp = &f->vp;
@@ -649,7 +649,7 @@ static void try_size(struct fx *f, uint16_t size, bool ok)
     assert_int_equal(!!(f->con.vdev.status & VIRTIO_STATUS_NEEDS_RESET), !ok);
 }
 
-static void test_queue_size_checked_at_enable(void **state)
+static void test_a12_queue_size_checked_at_enable(void **state)
 {
     struct fx *f = *state;
 
@@ -754,7 +754,7 @@ static void test_reset_clears_transport(void **state)
 
 /* RELIABILITY (a) 15: 10^5 resets in a row, some mid-I/O: bounded work
  * each, no interrupt storm, and the device still comes up afterwards. */
-static void test_reset_storm(void **state)
+static void test_a15_reset_storm(void **state)
 {
     struct fx *f = *state;
     struct virtio_pci *vp = &f->vp;
@@ -835,7 +835,7 @@ static void test_common_cfg_wrong_widths(void **state)
 
 /* Device config: aligned accesses inside config_len reach the device;
  * the rest read 0 and write nothing (emerg_wr shows what got through). */
-static void test_device_cfg_every_offset_and_width(void **state)
+static void test_a16_device_cfg_every_offset_and_width(void **state)
 {
     struct fx *f = *state;
     struct virtio_pci *vp = &f->vp;
@@ -952,7 +952,7 @@ static void test_pci_cfg_window_isr_peek(void **state)
 
 /* ---- RELIABILITY (a) 17: a kick storm on an empty ring ---- */
 
-static void test_kick_storm_empty_ring(void **state)
+static void test_a17_kick_storm_empty_ring(void **state)
 {
     struct fx *f = *state;
     uint16_t id;
@@ -1006,23 +1006,23 @@ int main(void)
         T(test_msix_vector_out_of_range),
         T(test_config_irq_intx),
         T(test_intx_disable),
-        T(test_queue_regs_frozen_after_enable),
-        T(test_notify_bad_index_ignored),
+        T(test_a13_queue_regs_frozen_after_enable),
+        T(test_a14_notify_bad_index_ignored),
         T(test_notify_before_driver_ok_ignored),
         T(test_notify_addr),
-        T(test_queue_size_checked_at_enable),
+        T(test_a12_queue_size_checked_at_enable),
         T(test_enable_bad_rings_needs_reset),
         T(test_enable_before_features_ok),
         T(test_missing_queue_registers),
         T(test_reset_clears_transport),
-        T(test_reset_storm),
+        T(test_a15_reset_storm),
         T(test_common_cfg_wrong_widths),
-        T(test_device_cfg_every_offset_and_width),
+        T(test_a16_device_cfg_every_offset_and_width),
         T(test_bar_sweep),
         T(test_isr_widths),
         T(test_pci_cfg_window),
         T(test_pci_cfg_window_isr_peek),
-        T(test_kick_storm_empty_ring),
+        T(test_a17_kick_storm_empty_ring),
         T(test_ring_error_needs_reset_config_irq),
     };
 #undef T

@@ -215,7 +215,7 @@ static void test_readable_only_chain(void **state)
 
 /* RELIABILITY (a) 25: a writable chain of almost 4 GiB gets at most the
  * cap; used.len is what was written; the rest is untouched. */
-static void test_4gib_chain_capped(void **state)
+static void test_a25_4gib_chain_capped(void **state)
 {
     struct fx *f = test_calloc(1, sizeof(*f));
     const uint32_t seg_len = 16 * 1024 * 1024;
@@ -252,7 +252,7 @@ static void test_4gib_chain_capped(void **state)
 
 /* ---- RELIABILITY (b) 14: the source fails ---- */
 
-static void test_short_read_reports_real_bytes(void **state)
+static void test_b14_short_read_reports_real_bytes(void **state)
 {
     struct fx *f = *state;
     uint16_t head, id;
@@ -270,7 +270,7 @@ static void test_short_read_reports_real_bytes(void **state)
     assert_int_equal(f->r.stats.short_fills, 1);
 }
 
-static void test_source_error_gives_zero(void **state)
+static void test_b14_source_error_gives_zero(void **state)
 {
     struct fx *f = *state;
     uint16_t head, id;
@@ -394,7 +394,7 @@ static void test_reset_keeps_bucket(void **state)
 }
 
 /* RELIABILITY (a) 17: kicks while throttled never reach the source. */
-static void test_kick_storm_throttled(void **state)
+static void test_a17_kick_storm_throttled(void **state)
 {
     struct fx *f = *state;
     uint16_t head;
@@ -496,14 +496,14 @@ int main(void)
         T(test_fill_request),
         T(test_fill_segments),
         T(test_readable_only_chain),
-        cmocka_unit_test(test_4gib_chain_capped),
-        T(test_short_read_reports_real_bytes),
-        T(test_source_error_gives_zero),
+        cmocka_unit_test(test_a25_4gib_chain_capped),
+        T(test_b14_short_read_reports_real_bytes),
+        T(test_b14_source_error_gives_zero),
         T(test_source_overclaim_capped),
         L(test_rate_limit_and_retry),
         L(test_rate_holds_over_time),
         L(test_reset_keeps_bucket),
-        L(test_kick_storm_throttled),
+        L(test_a17_kick_storm_throttled),
         T(test_kick_storm_empty),
         T(test_unlimited_ring_per_run),
         T(test_bad_ring_needs_reset),
