@@ -10,6 +10,7 @@
 
 #include "core/bytes.h"
 #include "devices/pci/msix.h"
+#include "fuzz_input.h"
 
 #define BAR_SIZE 0x4000
 #define TABLE_OFF 0x2000
@@ -119,28 +120,6 @@ static void transition(struct model *s, struct expect *x, unsigned v, bool was,
         s->pend &= ~(1ULL << v);
         x->fire |= 1ULL << v;
     }
-}
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t get8(struct in *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static uint32_t get32(struct in *in)
-{
-    uint32_t v = 0;
-
-    for (unsigned i = 0; i < 4; i++)
-        v |= (uint32_t)get8(in) << (8 * i);
-    return v;
 }
 
 static unsigned get_len(struct in *in)

@@ -13,6 +13,7 @@
 #include "core/bytes.h"
 #include "devices/pci/msix.h"
 #include "devices/pci/pci_host.h"
+#include "fuzz_input.h"
 
 #define NDEV 3
 #define MAX_OPS 4096
@@ -160,28 +161,6 @@ static void setup(struct fz *f)
 }
 
 /* Input cursor: bytes run out as zeros. */
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t get8(struct in *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static uint32_t get32(struct in *in)
-{
-    uint32_t v = 0;
-
-    for (unsigned i = 0; i < 4; i++)
-        v |= (uint32_t)get8(in) << (8 * i);
-    return v;
-}
-
 static unsigned get_len(struct in *in)
 {
     static const unsigned lens[8] = { 1, 2, 4, 8, 1, 2, 4, 3 };

@@ -24,6 +24,7 @@
 
 #include "core/bytes.h"
 #include "devices/virtio/blk.h"
+#include "fuzz_input.h"
 
 #define RAM_SIZE (256 * 1024)
 #define QSIZE 16
@@ -49,42 +50,6 @@ _Static_assert(REGION_GPA + QSIZE * REGION <= RAM_SIZE, "regions fit");
 _Static_assert(TABLE_OFF + MAX_PIECES * 16 <= REGION, "table fits");
 
 /* ---- input ---- */
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t get8(struct in *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-/* Little-endian; each byte taken in its own statement so the order of
- * consumption is fixed. */
-static uint16_t get16(struct in *in)
-{
-    uint16_t lo = get8(in);
-
-    return (uint16_t)(lo | get8(in) << 8);
-}
-
-static uint32_t get32(struct in *in)
-{
-    uint32_t lo = get16(in);
-
-    return lo | (uint32_t)get16(in) << 16;
-}
-
-static uint64_t get64(struct in *in)
-{
-    uint64_t lo = get32(in);
-
-    return lo | (uint64_t)get32(in) << 32;
-}
 
 /* ---- fake backend ---- */
 

@@ -28,6 +28,7 @@
 #include "devices/virtio/console.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/virtio_pci.h"
+#include "fuzz_input.h"
 
 #define RAM_A 0x0ULL
 #define RAM_A_SIZE 0x10000ULL
@@ -46,20 +47,6 @@ static uint8_t ram_b[RAM_B_SIZE] __attribute__((aligned(4096)));
         if (!(x))                                                              \
             abort();                                                           \
     } while (0)
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint64_t take(struct in *in, unsigned bytes)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = 0; i < bytes && in->n; i++, in->p++, in->n--)
-        v |= (uint64_t)*in->p << (8 * i);
-    return v;
-}
 
 /* ---- host-side fakes ---- */
 

@@ -22,6 +22,7 @@
 
 #include "core/bytes.h"
 #include "devices/virtio/queue.h"
+#include "fuzz_input.h"
 
 #define RAM_A 0x0ULL
 #define RAM_A_SIZE 0x10000ULL
@@ -35,20 +36,6 @@
 static uint8_t ram_a[RAM_A_SIZE] __attribute__((aligned(4096)));
 static uint8_t ram_b[RAM_B_SIZE] __attribute__((aligned(4096)));
 static uint8_t snap_a[RAM_A_SIZE], snap_b[RAM_B_SIZE];
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint64_t take(struct in *in, unsigned bytes)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = 0; i < bytes && in->n; i++, in->p++, in->n--)
-        v |= (uint64_t)*in->p << (8 * i);
-    return v;
-}
 
 struct state {
     struct gmem gm;

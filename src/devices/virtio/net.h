@@ -4,10 +4,14 @@
  * Queues: 0 receiveq, 1 transmitq, 2 controlq.
  *
  * Offered: VERSION_1, MAC, STATUS (link state), MRG_RXBUF, CTRL_VQ,
- * CTRL_RX, CTRL_VLAN, CTRL_MAC_ADDR, GUEST_ANNOUNCE, CSUM (the device
- * completes partial checksums itself when the backend takes no headers),
- * and whatever offloads the backend lists (GUEST_CSUM, TSO, ...; with
- * CTRL_GUEST_OFFLOADS when it lists any GUEST_* bit).
+ * CTRL_RX, CTRL_RX_EXTRA, CTRL_VLAN, CTRL_MAC_ADDR, GUEST_ANNOUNCE, CSUM
+ * (the device completes partial checksums itself when the backend takes no
+ * headers, or takes them without CSUM), INDIRECT_DESC, EVENT_IDX, and
+ * whatever offloads the backend lists (GUEST_CSUM, TSO, ...; with
+ * CTRL_GUEST_OFFLOADS when it lists any GUEST_* bit). HOST_* (GSO from the
+ * guest) only with the backend's CSUM, GUEST_TSO/UFO/ECN only with its
+ * GUEST_CSUM, as the feature dependencies of 5.1.3.1 need, and GUEST_*
+ * only when ops->set_offloads exists to tell the backend which it may use.
  *
  * TX: each transmitq chain is a 12-byte header and a frame; the frame goes
  * to the backend straight from guest memory (an iovec of gmem spans) when
@@ -23,6 +27,27 @@
  * all-multicast, unicast/multicast MAC tables, VLAN table). No buffers:
  * -ENOBUFS, nothing queued inside the device (bounded memory: the backend
  * holds or drops), and ops->rx_ready when the driver posts more.
+ * A frame that needs several buffers takes them all or none: buffers
+ * popped before the ring ran dry are given back (virtq_unpop). Dropped
+ * and counted in rx_errors (-EINVAL): a frame shorter than an Ethernet
+ * header or longer than NETDEV_MAX_FRAME, a backend header asking for an
+ * offload the driver does not take, a frame bigger than one buffer
+ * without MRG_RXBUF (the buffer stays for the next frame) or than the
+ * whole ring with it, and a frame that meets a buffer too small for the
+ * header (5.1.6.3.1): the buffers it took go back with used.len 0.
+ *
+ * TX after -EAGAIN: the frame stays in flight and nothing else is sent,
+ * kicks included, until virtio_net_tx_ready(); it then goes first.
+ *
+ * Control queue (5.1.6.5): RX modes, MAC tables, MAC address, VLAN table,
+ * ANNOUNCE_ACK, GUEST_OFFLOADS_SET; MQ and anything else is answered ERR.
+ * The receive filter starts promiscuous after every reset (net_filter.h).
+ *
+ * Link: the link bit survives a device reset (it is the host's cable);
+ * going down drops TX frames (counted in tx_dropped) and refuses RX; going
+ * up asks the driver to announce itself if it took GUEST_ANNOUNCE. A reset
+ * also keeps what the backend was told (waiting for tx_ready, rx_ready
+ * owed) and forgets the held TX frame, the filter, ADDR_SET's MAC.
  *
  * No syscalls, no allocation; every entry point runs under the VM's
  * device lock. */
@@ -30,6 +55,7 @@
 #define VESSEL_DEVICES_VIRTIO_NET_H
 
 #include "core/netdev.h"
+#include "devices/virtio/net_filter.h"
 #include "devices/virtio/virtio.h"
 
 /* Feature bits (5.1.3) */
@@ -51,6 +77,7 @@
 #define VIRTIO_NET_F_CTRL_VQ 17
 #define VIRTIO_NET_F_CTRL_RX 18
 #define VIRTIO_NET_F_CTRL_VLAN 19
+#define VIRTIO_NET_F_CTRL_RX_EXTRA 20
 #define VIRTIO_NET_F_GUEST_ANNOUNCE 21
 #define VIRTIO_NET_F_MQ 22
 #define VIRTIO_NET_F_CTRL_MAC_ADDR 23
@@ -64,6 +91,37 @@
 #define VIRTIO_NET_HDR_GSO_UDP 3
 #define VIRTIO_NET_HDR_GSO_TCPV6 4
 #define VIRTIO_NET_HDR_GSO_ECN 0x80
+#define VIRTIO_NET_HDR_LEN NETDEV_VNET_HDR_LEN
+#define VIRTIO_NET_HDR_FLAGS 0              /* byte offsets in the header */
+#define VIRTIO_NET_HDR_GSO_TYPE 1
+#define VIRTIO_NET_HDR_HDR_LEN 2
+#define VIRTIO_NET_HDR_GSO_SIZE 4
+#define VIRTIO_NET_HDR_CSUM_START 6
+#define VIRTIO_NET_HDR_CSUM_OFFSET 8
+#define VIRTIO_NET_HDR_NUM_BUFFERS 10
+
+/* Control queue (5.1.6.5): u8 class, u8 command, data, u8 ack */
+#define VIRTIO_NET_OK 0
+#define VIRTIO_NET_ERR 1
+#define VIRTIO_NET_CTRL_RX 0
+#define VIRTIO_NET_CTRL_RX_PROMISC 0
+#define VIRTIO_NET_CTRL_RX_ALLMULTI 1
+#define VIRTIO_NET_CTRL_RX_ALLUNI 2
+#define VIRTIO_NET_CTRL_RX_NOMULTI 3
+#define VIRTIO_NET_CTRL_RX_NOUNI 4
+#define VIRTIO_NET_CTRL_RX_NOBCAST 5
+#define VIRTIO_NET_CTRL_MAC 1
+#define VIRTIO_NET_CTRL_MAC_TABLE_SET 0
+#define VIRTIO_NET_CTRL_MAC_ADDR_SET 1
+#define VIRTIO_NET_CTRL_VLAN 2
+#define VIRTIO_NET_CTRL_VLAN_ADD 0
+#define VIRTIO_NET_CTRL_VLAN_DEL 1
+#define VIRTIO_NET_CTRL_ANNOUNCE 3
+#define VIRTIO_NET_CTRL_ANNOUNCE_ACK 0
+#define VIRTIO_NET_CTRL_MQ 4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define VIRTIO_NET_CTRL_GUEST_OFFLOADS 5
+#define VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET 0
 
 /* Config layout (5.1.4): mac[6], le16 status, le16 max_virtqueue_pairs,
  * le16 mtu */
@@ -88,18 +146,61 @@ struct virtio_net_stats {
     uint64_t rx_filtered;              /* dropped by the receive filter */
     uint64_t rx_errors;                /* too big for the buffers, bad */
     uint64_t tx_frames, tx_bytes;      /* accepted by the backend */
-    uint64_t tx_dropped;               /* the backend refused (not EAGAIN) */
+    uint64_t tx_dropped;               /* the backend refused (not EAGAIN),
+                                          or the link was down */
     uint64_t tx_errors;                /* malformed chains from the guest */
     uint64_t tx_eagain;                /* times the backend said "later" */
     uint64_t ctrl_cmds, ctrl_errors;
 };
 
-/* struct virtio_net: the device state (vdev first), defined here. */
+/* The transmit side: the chain being sent, kept whole while the backend
+ * says -EAGAIN (its iovec points into guest memory and at hdr/csum). */
+struct virtio_net_tx {
+    bool held;                         /* chain popped, backend said later */
+    bool blocked;                      /* wait for virtio_net_tx_ready() */
+    bool more;                         /* last run stopped on its budget */
+    uint8_t hdr[VIRTIO_NET_HDR_LEN];   /* the guest's header, copied once */
+    uint8_t csum[2];                   /* a completed checksum, big-endian */
+    unsigned niov;
+    struct iovec iov[VIRTQ_MAX_SEGS + 3]; /* header, frame pieces, csum */
+    struct virtq_chain chain;
+};
+
+/* The receive side: the chains one frame is filling, so they can all be
+ * pushed together, or all given back when the ring runs dry. */
+struct virtio_net_rx {
+    bool wanted;                       /* -ENOBUFS given: rx_ready is owed */
+    uint16_t head[VIRTIO_NET_QUEUE_SIZE];
+    uint32_t len[VIRTIO_NET_QUEUE_SIZE];
+    struct virtq_chain chain;
+};
+
+struct virtio_net {
+    struct virtio_dev vdev;            /* hand &vdev to the transport */
+    /* Guest-visible state (a snapshot copies these). */
+    uint8_t mac[6];                    /* in use: ADDR_SET changes it */
+    uint16_t status;                   /* config status: LINK_UP, ANNOUNCE */
+    uint64_t guest_offloads;           /* VIRTIO_NET_F_GUEST_* in force */
+    struct net_filter filter;
+    /* Wiring and host-side state. */
+    uint8_t init_mac[6];               /* a reset returns to it */
+    const struct netdev_ops *ops;
+    void *ctx;
+    struct netdev_caps caps;
+    bool sw_csum;                      /* the device completes checksums */
+    struct virtio_net_tx tx;
+    struct virtio_net_rx rx;
+    struct virtq_chain ctrl_chain;
+    struct virtio_net_stats stats;
+    struct ratelimit rl;               /* guest errors */
+    struct ratelimit io_rl;            /* backend errors */
+};
 
 /* Set (n) up in the reset state: MAC (mac), frames to (ops, ctx), whose
- * capabilities are (caps). The link starts up. Everything is borrowed for
- * (n)'s lifetime. Returns 0 or -EINVAL (a multicast (mac)). Then hand
- * &n->vdev to a transport (virtio_pci_init). */
+ * capabilities are (caps) (NULL: no headers, no offloads). The link starts
+ * up. Everything is borrowed for (n)'s lifetime. (n) is about 20 KiB:
+ * allocate it. Returns 0 or -EINVAL (a multicast (mac), or no ops->send).
+ * Then hand &n->vdev to a transport (virtio_pci_init). */
 int virtio_net_init(struct virtio_net *n, struct gmem *gm, const uint8_t mac[6],
                     const struct netdev_ops *ops, void *ctx,
                     const struct netdev_caps *caps) MUST_CHECK;

@@ -365,6 +365,18 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
     return 1;
 }
 
+int virtq_unpop(struct virtq *q, uint16_t head)
+{
+    /* Device-internal: the caller names the heads it popped, newest first,
+     * so the entry at last_avail - 1 is (head)'s. Nothing in guest memory
+     * changes; the guest cannot tell the pop happened. */
+    if (!q->enabled || head >= q->ring.size || !inflight_test(q, head))
+        return -EINVAL;
+    inflight_set(q, head, false);
+    q->last_avail--;
+    return 0;
+}
+
 int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
     uint16_t slot = (uint16_t)(q->used_idx & (q->ring.size - 1));

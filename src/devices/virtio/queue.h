@@ -97,6 +97,15 @@ int virtq_enable(struct virtq *q, struct gmem *gm, bool event_idx,
  * flight, (c) undefined). With EVENT_IDX, also writes avail_event. */
 int virtq_pop(struct virtq *q, struct virtq_chain *c) MUST_CHECK;
 
+/* Give back (head), taken by the newest virtq_pop() not yet pushed or
+ * given back: the next pop takes the same avail entry again, as if it had
+ * never been popped. For a device that learns only after popping that it
+ * cannot use the buffers yet (virtio-net: a frame bigger than the receive
+ * buffers posted so far must not consume them). Undo pops newest first.
+ * avail_event is left as it is, so a driver that adds buffers still kicks.
+ * Returns 0, or -EINVAL if (head) is not in flight (nothing changes). */
+int virtq_unpop(struct virtq *q, uint16_t head) MUST_CHECK;
+
 /* Return (head) to the guest with (len) bytes written; the device writes
  * the buffers before this call. Returns 0, or -EPROTO if (head) is not in
  * flight (nothing is written to guest memory then). */

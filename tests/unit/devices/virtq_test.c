@@ -265,6 +265,59 @@ static void test_reset_forgets_everything(void **state)
     assert_int_equal(f->q.size, VIRTQ_MAX_SIZE);
 }
 
+/* Unpop, newest first, gives the entries back: the next pops take the
+ * same heads in the same order, and the guest sees nothing used. */
+static void test_unpop_gives_entries_back(void **state)
+{
+    struct fx *f = *state;
+    gpa_t b = fdrv_alloc(&f->d, 8);
+    uint16_t h1 = fdrv_add(&f->d, FDRV_IN(b, 8));
+    uint16_t h2 = fdrv_add(&f->d, FDRV_IN(b, 8));
+
+    pop_ok(f, h1);
+    pop_ok(f, h2);
+    assert_int_equal(virtq_unpop(&f->q, h2), 0);
+    assert_int_equal(virtq_unpop(&f->q, h1), 0);
+    assert_int_equal(virtq_inflight(&f->q), 0);
+    assert_int_equal(f->q.last_avail, 0);
+    assert_int_equal(fdrv_used_idx(&f->d), 0);
+    /* A head not in flight (any more) is refused and changes nothing. */
+    assert_int_equal(virtq_unpop(&f->q, h1), -EINVAL);
+    assert_int_equal(virtq_unpop(&f->q, QSIZE), -EINVAL);
+    assert_int_equal(f->q.last_avail, 0);
+    pop_ok(f, h1);
+    pop_ok(f, h2);
+    push_reap(f, h1, 8);
+    push_reap(f, h2, 8);
+}
+
+/* With EVENT_IDX, a driver that adds a buffer after the device gave back
+ * what it popped from a drained ring still kicks. */
+static void test_unpop_keeps_kick_after_drain(void **state)
+{
+    struct fx *f = *state;
+    gpa_t b = fdrv_alloc(&f->d, 8);
+    uint16_t h;
+
+    start(f, QSIZE, true, false);
+    h = fdrv_add(&f->d, FDRV_IN(b, 8));
+    pop_ok(f, h);
+    assert_int_equal(virtq_pop(&f->q, &f->c), 0);
+    assert_int_equal(virtq_unpop(&f->q, h), 0);
+    (void)fdrv_kick(&f->d);
+    fdrv_add(&f->d, FDRV_IN(b, 8));
+    assert_true(fdrv_kick(&f->d));
+    pop_ok(f, h);
+}
+
+static void test_unpop_disabled_queue(void **state)
+{
+    struct fx *f = *state;
+
+    virtq_reset(&f->q, QSIZE);
+    assert_int_equal(virtq_unpop(&f->q, 0), -EINVAL);
+}
+
 /* ---- interrupt and kick suppression ---- */
 
 static void test_interrupt_by_default(void **state)
@@ -1151,6 +1204,9 @@ int main(void)
         T(test_index_wrap_past_65535),
         T(test_push_not_in_flight_rejected),
         T(test_reset_forgets_everything),
+        T(test_unpop_gives_entries_back),
+        T(test_unpop_keeps_kick_after_drain),
+        T(test_unpop_disabled_queue),
         T(test_interrupt_by_default),
         T(test_no_interrupt_flag_suppresses),
         T(test_event_idx_writes_avail_event),

@@ -40,12 +40,19 @@ static void store16(struct fdrv *d, gpa_t gpa, uint16_t val)
 
 void fdrv_init(struct fdrv *d, struct fake_ram *ram, uint16_t size)
 {
+    fdrv_init_at(d, ram, size, FDRV_RING_BASE);
+}
+
+void fdrv_init_at(struct fdrv *d, struct fake_ram *ram, uint16_t size,
+                  gpa_t base)
+{
     assert_true(size > 0 && size <= VIRTQ_MAX_SIZE && !(size & (size - 1)));
     assert_true(ram->size >= FDRV_DATA_BASE + 64 * KiB);
+    assert_true(base % 4096 == 0);
     memset(d, 0, sizeof(*d));
     d->ram = ram;
     d->size = size;
-    d->desc = FDRV_RING_BASE;
+    d->desc = base;
     d->avail = d->desc + DESC_SIZE * (gpa_t)size;
     d->used = align_up(d->avail + 6 + 2 * (gpa_t)size, 4096);
     assert_true(d->used + 6 + 8 * (gpa_t)size <= FDRV_DATA_BASE);
@@ -247,3 +254,21 @@ uint16_t fdrv_used_idx(const struct fdrv *d)
 {
     return load16(d, d->used + 2);
 }
+
+static void irq_queue(void *ctx, unsigned q)
+{
+    struct fdrv_irqs *i = ctx;
+
+    assert_true(q < VIRTIO_MAX_QUEUES);
+    i->queue[q]++;
+}
+
+static void irq_config(void *ctx)
+{
+    ((struct fdrv_irqs *)ctx)->config++;
+}
+
+const struct virtio_irq_ops fdrv_irq_ops = {
+    .queue_irq = irq_queue,
+    .config_irq = irq_config,
+};

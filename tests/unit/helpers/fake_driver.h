@@ -27,7 +27,7 @@
 #ifndef VESSEL_TESTS_FAKE_DRIVER_H
 #define VESSEL_TESTS_FAKE_DRIVER_H
 
-#include "devices/virtio/queue.h"
+#include "devices/virtio/virtio.h"
 #include "helpers/fakes.h"
 
 #define FDRV_RING_BASE 0x1000
@@ -64,6 +64,13 @@ struct fdrv {
  * (ram), which must be at least FDRV_DATA_BASE + 64 KiB: rings zeroed, all
  * descriptors free, EVENT_IDX off. */
 void fdrv_init(struct fdrv *d, struct fake_ram *ram, uint16_t size);
+
+/* fdrv_init() with the rings at (base) rather than FDRV_RING_BASE, so a
+ * device with several queues can have them side by side; the rings must
+ * still end below FDRV_DATA_BASE. The data area is the same for every
+ * queue: narrow data_next/data_end if they must not share it. */
+void fdrv_init_at(struct fdrv *d, struct fake_ram *ram, uint16_t size,
+                  gpa_t base);
 
 /* Program (q)'s size and ring-address registers as the transport would on
  * the driver's writes. (q) must have been virtq_reset() with a max_size of
@@ -120,6 +127,16 @@ void fdrv_set_avail_flags(struct fdrv *d, uint16_t flags);
 /* What the device wrote: avail_event (EVENT_IDX) and used.idx. */
 uint16_t fdrv_avail_event(const struct fdrv *d);
 uint16_t fdrv_used_idx(const struct fdrv *d);
+
+/* ---- interrupts the driver gets ---- */
+
+/* What fdrv_irq_ops counted; ctx = struct fdrv_irqs *. A queue index
+ * beyond VIRTIO_MAX_QUEUES fails the test. */
+struct fdrv_irqs {
+    unsigned queue[VIRTIO_MAX_QUEUES];   /* queue_irq calls per queue */
+    unsigned config;                     /* config_irq calls */
+};
+extern const struct virtio_irq_ops fdrv_irq_ops;
 
 /* ---- raw writers for hostile tests: no bookkeeping, no checks ---- */
 
