@@ -72,3 +72,17 @@ int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
     *out = (unsigned)v;
     return 0;
 }
+
+int parse_name(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n > PARSE_NAME_MAX)
+        return -ENAMETOOLONG;
+    if (n == 0 || s[0] == '.' || s[0] == '-')
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+            return -EINVAL;
+    return 0;
+}

@@ -15,4 +15,13 @@ int parse_size(const char *s, uint64_t unit, uint64_t *out) MUST_CHECK;
 int parse_uint(const char *s, unsigned min, unsigned max,
                unsigned *out) MUST_CHECK;
 
+#define PARSE_NAME_MAX 64
+
+/* Check a VM name (--name): 1 to PARSE_NAME_MAX characters of
+ * [A-Za-z0-9._-], not starting with '.' or '-' (a name becomes a file name
+ * in the runtime directory and an argument of other commands: it must not
+ * look like a hidden file or an option). Returns 0, -ENAMETOOLONG when
+ * too long, -EINVAL otherwise. */
+int parse_name(const char *s) MUST_CHECK;
+
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "host/faultspec.h"
 
 #define SHORT_MAX_IOV 128
 
@@ -193,32 +194,14 @@ static const char *const rule_names[BLKFAULT__COUNT] = {
     [BLKFAULT_ENOSPC_FLUSH] = "enospc-flush",
 };
 
-/* "N" or "N+" with N >= 1, the whole of (val). */
-static int parse_count(const char *val, struct blkfault_rule *r)
+static int parse_one(void *ctx, const char *key, const char *val)
 {
-    char *end;
-    unsigned long long n;
+    struct blkfault *f = ctx;
 
-    if (*val < '0' || *val > '9')
-        return -EINVAL;
-    errno = 0;
-    n = strtoull(val, &end, 10);
-    if (errno || n == 0)
-        return -EINVAL;
-    r->sticky = *end == '+';
-    if (*end == '+')
-        end++;
-    if (*end)
-        return -EINVAL;
-    r->nth = n;
-    return 0;
-}
-
-static int parse_one(struct blkfault *f, const char *key, const char *val)
-{
     for (unsigned i = 0; i < BLKFAULT__COUNT; i++)
         if (strcmp(key, rule_names[i]) == 0)
-            return parse_count(val, &f->rule[i]);
+            return faultspec_count(val, 1, &f->rule[i].nth,
+                                   &f->rule[i].sticky);
     if (strcmp(key, "short") == 0 || strcmp(key, "eintr") == 0) {
         bool on = strcmp(val, "1") == 0;
 
@@ -235,27 +218,8 @@ static int parse_one(struct blkfault *f, const char *key, const char *val)
 
 int blkfault_parse(struct blkfault *f, const char *spec)
 {
-    char buf[256], *save = NULL, *tok;
-
-    if (strlen(spec) >= sizeof(buf)) {
-        log_error("%s: too long", BLKFAULT_ENV);
-        return -EINVAL;
-    }
-    strcpy(buf, spec);
-    for (tok = strtok_r(buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        char *colon = strchr(tok, ':');
-
-        if (colon)
-            *colon = '\0';
-        if (!colon || parse_one(f, tok, colon + 1) < 0) {
-            log_error("%s: bad rule '%s%s%s' (want eio-read:N, eio-write:N, "
-                      "enospc:N, eio-flush:N, enospc-flush:N, short:1, "
-                      "eintr:1; N+ for N and after)",
-                      BLKFAULT_ENV, tok, colon ? ":" : "",
-                      colon ? colon + 1 : "");
-            return -EINVAL;
-        }
-    }
-    return 0;
+    return faultspec_parse(BLKFAULT_ENV, spec,
+                           "eio-read:N, eio-write:N, enospc:N, eio-flush:N, "
+                           "enospc-flush:N, short:1, eintr:1; N+ for N and "
+                           "after", parse_one, f);
 }

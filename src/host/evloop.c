@@ -19,6 +19,7 @@ struct evloop {
     int stop_fd;                     /* eventfd: time to leave */
     pthread_t thread;
     bool running;
+    pthread_mutex_t lock;            /* add/del/mod against each other */
     struct watch w[EVLOOP_MAX_FDS];  /* epoll data points into this */
 };
 
@@ -44,6 +45,7 @@ int evloop_create(struct evloop **out)
 
     if (!l)
         return -ENOMEM;
+    pthread_mutex_init(&l->lock, NULL);
     for (unsigned i = 0; i < EVLOOP_MAX_FDS; i++)
         l->w[i].fd = -1;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -58,35 +60,68 @@ int evloop_create(struct evloop **out)
     return 0;
 }
 
+/* The watch of (fd), or NULL; under l->lock. */
+static struct watch *find(struct evloop *l, int fd)
+{
+    for (unsigned i = 0; i < EVLOOP_MAX_FDS; i++)
+        if (l->w[i].fd == fd)
+            return &l->w[i];
+    return NULL;
+}
+
 int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn,
                void *ctx)
 {
     struct epoll_event ev = { .events = events };
+    struct watch *w;
+    int rc = 0;
 
-    for (unsigned i = 0; i < EVLOOP_MAX_FDS; i++) {
-        if (l->w[i].fd >= 0)
-            continue;
-        l->w[i] = (struct watch){ fd, fn, ctx };
-        ev.data.ptr = &l->w[i];
+    pthread_mutex_lock(&l->lock);
+    w = find(l, -1);
+    if (!w) {
+        rc = -ENOSPC;
+    } else {
+        w->fn = fn;
+        w->ctx = ctx;
+        __atomic_store_n(&w->fd, fd, __ATOMIC_RELEASE);
+        ev.data.ptr = w;
         if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            l->w[i].fd = -1;
-            return -errno;
+            rc = -errno;
+            __atomic_store_n(&w->fd, -1, __ATOMIC_RELEASE);
         }
-        return 0;
     }
-    return -ENOSPC;
+    pthread_mutex_unlock(&l->lock);
+    return rc;
 }
 
 int evloop_del(struct evloop *l, int fd)
 {
-    for (unsigned i = 0; i < EVLOOP_MAX_FDS; i++) {
-        if (l->w[i].fd == fd) {
-            epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-            l->w[i].fd = -1;
-            return 0;
-        }
+    struct watch *w;
+
+    pthread_mutex_lock(&l->lock);
+    w = fd >= 0 ? find(l, fd) : NULL;
+    if (w) {
+        epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+        __atomic_store_n(&w->fd, -1, __ATOMIC_RELEASE);
     }
-    return -ENOENT;
+    pthread_mutex_unlock(&l->lock);
+    return w ? 0 : -ENOENT;
+}
+
+int evloop_mod(struct evloop *l, int fd, uint32_t events)
+{
+    struct epoll_event ev = { .events = events };
+    struct watch *w;
+    int rc = -ENOENT;
+
+    pthread_mutex_lock(&l->lock);
+    w = fd >= 0 ? find(l, fd) : NULL;
+    if (w) {
+        ev.data.ptr = w;
+        rc = epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+    }
+    pthread_mutex_unlock(&l->lock);
+    return rc;
 }
 
 static void *loop(void *arg)
@@ -105,7 +140,7 @@ static void *loop(void *arg)
             struct watch *w = ev[i].data.ptr;
             if (!w)
                 return NULL;   /* stop_fd */
-            if (w->fd >= 0)
+            if (__atomic_load_n(&w->fd, __ATOMIC_ACQUIRE) >= 0)
                 w->fn(w->ctx, ev[i].events);
         }
     }
@@ -142,5 +177,6 @@ void evloop_destroy(struct evloop *l)
         close(l->epfd);
     if (l->stop_fd >= 0)
         close(l->stop_fd);
+    pthread_mutex_destroy(&l->lock);
     free(l);
 }

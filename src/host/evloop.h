@@ -16,10 +16,17 @@ struct evloop;
 int evloop_create(struct evloop **out) MUST_CHECK;
 
 /* Watch (fd) for (events) (EPOLLIN...); (fn)(ctx, events) runs on the loop
- * thread. Add before evloop_start() or from a handler. */
+ * thread. Safe from any thread; a handler already picked for this round
+ * may still run once after evloop_del() returns, so (ctx) must outlive
+ * the loop's next round (free it after evloop_stop()). */
 int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn,
                void *ctx) MUST_CHECK;
 int evloop_del(struct evloop *l, int fd);
+
+/* Change what (fd) is watched for to (events) (0: nothing but errors and
+ * hang-ups, which epoll always reports). From any thread. Returns 0,
+ * -ENOENT if (fd) is not watched, or -errno. */
+int evloop_mod(struct evloop *l, int fd, uint32_t events) MUST_CHECK;
 
 /* Start the thread; evloop_stop() wakes it, waits for the handler that is
  * running to return, and joins it. */

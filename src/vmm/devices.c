@@ -160,6 +160,10 @@ int vm_devices_init(struct vm *vm, char *err, size_t errlen)
         rc = add_disk(vm, i, err, errlen);
         vm->devs.ndisks = i + 1;
     }
+    for (unsigned i = 0; rc == 0 && i < vm->cfg.nnets; i++) {
+        rc = vm_net_add(vm, i, err, errlen);
+        vm->devs.nnets = i + 1;
+    }
     if (rc == 0 && vm->cfg.console == VM_CONSOLE_VIRTIO)
         rc = add_console(vm, err, errlen);
     if (rc == 0 && vm->cfg.rng)
@@ -179,6 +183,8 @@ void vm_devices_release(struct vm *vm)
             blkfile_close(ds->disk[i].bf);
         free(ds->disk[i].blk);
     }
+    for (unsigned i = 0; i < ds->nnets; i++)
+        vm_net_release(&ds->net[i]);
     if (ds->con) {
         vm_virtio_release(&ds->con_vv);
         free(ds->con);

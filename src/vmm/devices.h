@@ -1,5 +1,6 @@
 /* The VM's virtio devices, made from its config: disks (virtio-blk over
- * raw image files), the virtio console and the entropy device. */
+ * raw image files), network cards (vmm/net.h), the virtio console and the
+ * entropy device. */
 #ifndef VESSEL_VMM_DEVICES_H
 #define VESSEL_VMM_DEVICES_H
 
@@ -8,6 +9,7 @@
 #include "devices/virtio/rng.h"
 #include "host/blkfile.h"
 #include "vmm/config.h"
+#include "vmm/net.h"
 #include "vmm/virtio.h"
 
 struct vm_disk {
@@ -21,6 +23,8 @@ struct vm_disk {
 struct vm_devices {
     struct vm_disk disk[VM_MAX_DISKS];
     unsigned ndisks;
+    struct vm_net net[VM_MAX_NETS];
+    unsigned nnets;
     struct vm_virtio con_vv;
     struct virtio_console *con;     /* NULL unless --console virtio */
     struct vm_virtio rng_vv;

@@ -96,6 +96,7 @@ int stats_write(struct vm *vm, const char *path)
     write_exits(f, vm);
     write_ports(f, vm);
     write_accel(f, vm);
+    vm_net_write_stats(f, vm);
     fprintf(f, "startup.cpu_us %llu\nstartup.majflt %llu\n"
             "startup.minflt %llu\nstartup.wall_us %llu\n",
             (unsigned long long)s->usage.cpu_us,

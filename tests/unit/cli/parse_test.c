@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "cli/parse.h"
@@ -73,6 +74,27 @@ static void test_uint(void **state)
     assert_int_equal(parse_uint("", 1, 64, &v), -EINVAL);
 }
 
+static void test_name(void **state)
+{
+    static const char *const good[] = { "a", "web-1", "Web_1.example", "0",
+                                        "a.", "a-" };
+    static const char *const bad[] = { "", ".hidden", "-rf", "a b", "a/b",
+                                       "a,b", "caf\xc3\xa9", "a:b", "a\n" };
+    char max[PARSE_NAME_MAX + 2];
+    (void)state;
+
+    for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+        assert_int_equal(parse_name(good[i]), 0);
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+        assert_int_equal(parse_name(bad[i]), -EINVAL);
+    memset(max, 'x', PARSE_NAME_MAX);
+    max[PARSE_NAME_MAX] = '\0';
+    assert_int_equal(parse_name(max), 0);
+    max[PARSE_NAME_MAX] = 'x';
+    max[PARSE_NAME_MAX + 1] = '\0';
+    assert_int_equal(parse_name(max), -ENAMETOOLONG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -81,6 +103,7 @@ int main(void)
         cmocka_unit_test(test_size_garbled),
         cmocka_unit_test(test_size_overflow),
         cmocka_unit_test(test_uint),
+        cmocka_unit_test(test_name),
     };
     return cmocka_run_group_tests_name("cli/parse", tests, NULL, NULL);
 }

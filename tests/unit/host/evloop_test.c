@@ -62,6 +62,31 @@ static void test_handler_runs_and_stop_joins(void **state)
     close(b.fd);
 }
 
+static void test_mod_switches_events(void **state)
+{
+    struct evloop *l;
+    struct hit h = { 0 };
+    struct timespec ms50 = { 0, 50000000 };
+    uint64_t one = 1;
+    (void)state;
+
+    assert_int_equal(evloop_create(&l), 0);
+    h.fd = evloop_eventfd();
+    assert_int_equal(evloop_add(l, h.fd, EPOLLIN, on_ready, &h), 0);
+    assert_int_equal(evloop_mod(l, h.fd, 0), 0);      /* nothing wanted */
+    assert_int_equal(evloop_start(l), 0);
+    assert_int_equal(write(h.fd, &one, 8), 8);
+    nanosleep(&ms50, NULL);
+    assert_int_equal(__atomic_load_n(&h.calls, __ATOMIC_SEQ_CST), 0);
+    assert_int_equal(evloop_mod(l, h.fd, EPOLLIN), 0);
+    wait_for(&h.total, 1);
+    assert_int_equal(h.total, 1);
+    assert_int_equal(evloop_mod(l, h.fd + 1000, EPOLLIN), -ENOENT);
+    assert_int_equal(evloop_mod(l, -1, EPOLLIN), -ENOENT);
+    evloop_destroy(l);
+    close(h.fd);
+}
+
 static void test_table_full(void **state)
 {
     struct evloop *l;
@@ -86,6 +111,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handler_runs_and_stop_joins),
+        cmocka_unit_test(test_mod_switches_events),
         cmocka_unit_test(test_table_full),
     };
     return cmocka_run_group_tests_name("host/evloop", tests, NULL, NULL);
