@@ -38,7 +38,9 @@ struct vexit {
     uint64_t detail;      /* native sub-reason (suberror, hw reason) */
 };
 
-/* The state of a vCPU at the 64-bit kernel entry (Linux boot protocol). */
+/* The state of a vCPU at the kernel entry: the 64-bit Linux boot protocol
+ * (long mode, rsi = boot_params) or the 32-bit PVH entry (protected mode
+ * without paging, rbx = hvm_start_info, a CS with db=1 l=0). */
 struct accel_segment {
     uint64_t base;
     uint32_t limit;
@@ -47,7 +49,7 @@ struct accel_segment {
 };
 
 struct accel_entry_state {
-    uint64_t rip, rsi, rsp, rflags;
+    uint64_t rip, rsi, rbx, rsp, rflags;
     uint64_t cr0, cr3, cr4, efer;
     struct accel_segment cs, ds;       /* ds is used for ds/es/fs/gs/ss */
     uint64_t gdt_base;
@@ -81,11 +83,11 @@ struct accel_ops {
     /* Drive interrupt line (gsi) of the in-kernel irqchip to (level). */
     int (*set_irq)(struct accel_vm *vm, unsigned gsi, bool level);
 
-    /* A guest write of (len) bytes to MMIO (addr) signals eventfd (fd)
-     * inside the kernel instead of exiting to the VMM; (on) false undoes
-     * it. For virtio doorbells. */
-    int (*ioeventfd)(struct accel_vm *vm, uint64_t addr, unsigned len, int fd,
-                     bool on);
+    /* A guest write of (len) bytes of value (match) to MMIO (addr) signals
+     * eventfd (fd) inside the kernel instead of exiting to the VMM; other
+     * values exit as usual. (on) false undoes it. For virtio doorbells. */
+    int (*ioeventfd)(struct accel_vm *vm, uint64_t addr, unsigned len,
+                     uint64_t match, int fd, bool on);
     /* Reserve a GSI for message-signalled interrupts, and point it at the
      * MSI (addr, data), or mask it (masked: the route is kept but
      * writes to its irqfd are dropped by the caller). */
@@ -99,7 +101,7 @@ struct accel_ops {
     int (*create_vcpu)(struct accel_vm *vm, unsigned id,
                        struct accel_vcpu **out);
     void (*destroy_vcpu)(struct accel_vcpu *vc);
-    /* Put a vCPU at the kernel's 64-bit entry (boot CPU only). */
+    /* Put a vCPU at the kernel's entry, 64-bit or PVH (boot CPU only). */
     int (*set_entry_state)(struct accel_vcpu *vc,
                            const struct accel_entry_state *st);
     /* Enter the guest until the next exit the VMM must handle; (ex) is

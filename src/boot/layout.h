@@ -1,9 +1,11 @@
 /* Guest physical memory layout for an x86-64 guest booted through the Linux
- * 64-bit boot protocol (Documentation/x86/boot.rst) with generated ACPI tables.
+ * 64-bit boot protocol (Documentation/x86/boot.rst) or the PVH entry
+ * (xen/include/public/arch-x86/hvm/start_info.h) with generated ACPI tables.
  *
  *   0x0000_0000  +--------------------------------+
  *                | real-mode IVT/BDA (left zero)  |
  *   0x0000_0500  | GDT                            |  LAYOUT_GDT
+ *   0x0000_6000  | PVH start_info, modules, memmap|  LAYOUT_PVH_START_INFO
  *   0x0000_7000  | boot_params ("zero page")      |  LAYOUT_ZERO_PAGE
  *   0x0000_8000  | boot CPU stack (grows down)    |  LAYOUT_BOOT_STACK_TOP
  *   0x0000_9000  | PML4                           |  LAYOUT_PML4
@@ -27,8 +29,14 @@
 
 #include "core/types.h"
 
-/* GDT of the boot CPU: null, null, code64 (0x10), data (0x18). */
+/* GDT of the boot CPU: null, null, code64 (0x10), data (0x18); for a PVH
+ * boot null, code32 (0x08), data (0x10). */
 #define LAYOUT_GDT 0x500ULL
+
+/* PVH boot (boot/pvh.h): struct hvm_start_info, its module list and memory
+ * map in one 4 KiB page; %ebx points here at the 32-bit entry. */
+#define LAYOUT_PVH_START_INFO 0x6000ULL
+#define LAYOUT_PVH_START_INFO_SIZE 0x1000ULL
 
 /* struct boot_params, one 4 KiB page; %rsi points here at kernel entry. */
 #define LAYOUT_ZERO_PAGE 0x7000ULL

@@ -51,6 +51,7 @@ struct x86_segment {
 struct x86_boot_cpu {
     uint64_t rip;                 /* caller: boot_load_result.entry */
     uint64_t rsi;                 /* boot_params: LAYOUT_ZERO_PAGE */
+    uint64_t rbx;                 /* PVH entry: hvm_start_info; else 0 */
     uint64_t rsp;                 /* LAYOUT_BOOT_STACK_TOP */
     uint64_t rflags;              /* 0x2: interrupts off */
     uint64_t cr0, cr3, cr4, efer;

@@ -1,4 +1,4 @@
-/* Whole-file reads. */
+/* Whole-file reads, whole-buffer writes. */
 #include "host/file.h"
 
 #include <errno.h>
@@ -64,4 +64,21 @@ int host_read_file(const char *path, uint64_t max, uint8_t **buf, size_t *len)
 out:
     close(fd);
     return rc;
+}
+
+int host_write_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+
+    while (len) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }

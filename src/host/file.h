@@ -10,4 +10,8 @@
 int host_read_file(const char *path, uint64_t max, uint8_t **buf,
                    size_t *len) MUST_CHECK;
 
+/* Write all (len) bytes of (buf) to (fd), retrying short writes and EINTR.
+ * Returns 0 or -errno (-ENOSPC, ...). */
+int host_write_all(int fd, const void *buf, size_t len) MUST_CHECK;
+
 #endif

@@ -1,4 +1,6 @@
-/* Loading a Linux bzImage, its initrd, e820 and ACPI tables into a VM. */
+/* Loading a Linux kernel (a bzImage, or an ELF vmlinux through its PVH
+ * entry; a bzImage through the kernel cache's vmlinux when it can), its
+ * initrd, e820 and ACPI tables into a VM. */
 #include "vmm/loader.h"
 
 #include <errno.h>
@@ -9,45 +11,64 @@
 #include "boot/acpi.h"
 #include "boot/bzimage.h"
 #include "boot/e820.h"
+#include "boot/elf.h"
 #include "boot/layout.h"
+#include "boot/pvh.h"
 #include "boot/x86_entry.h"
+#include "core/log.h"
 #include "devices/acpi_pm.h"
 #include "host/file.h"
+#include "host/kcache.h"
+#include "host/kimage.h"
 #include "vmm/cmdline.h"
 #include "vmm/vm.h"
 
 #define KERNEL_MAX_SIZE (512 * MiB)
 
 struct images {
-    uint8_t *kernel, *initrd;
+    struct kimage kfile;          /* the --kernel file */
+    uint8_t *kernel, *initrd;     /* kernel: a bzImage's bytes; NULL for ELF */
     size_t kernel_len, initrd_len;
 };
 
-static int read_image(const char *what, const char *path, uint64_t max,
-                      uint8_t **buf, size_t *len, char *err, size_t errlen)
+static void image_error(const char *what, const char *path, uint64_t max,
+                        int rc, char *err, size_t errlen)
 {
-    int rc = host_read_file(path, max, buf, len);
-
     if (rc == -EFBIG)
         snprintf(err, errlen, "%s '%s' is too large (%llu MiB at most)", what,
                  path, (unsigned long long)(max / MiB));
     else if (rc == -EINVAL)
         snprintf(err, errlen, "%s '%s' is not a regular file", what, path);
-    else if (rc < 0)
+    else if (rc == -ENOEXEC)
+        snprintf(err, errlen, "%s '%s' is empty", what, path);
+    else
         snprintf(err, errlen, "cannot read %s '%s': %s", what, path,
                  strerror(-rc));
-    return rc;
 }
 
+/* The kernel is mapped (an ELF vmlinux is parsed in place and its segments
+ * read straight into guest RAM); a bzImage is read into memory whole. */
 static int read_images(const struct vm_config *cfg, struct images *im,
                        char *err, size_t errlen)
 {
-    int rc = read_image("kernel", cfg->kernel, KERNEL_MAX_SIZE, &im->kernel,
-                        &im->kernel_len, err, errlen);
+    struct kimage *k = &im->kfile;
+    int rc = kimage_open(k, cfg->kernel, KERNEL_MAX_SIZE);
 
-    if (rc == 0 && cfg->initrd)
-        rc = read_image("initrd", cfg->initrd, cfg->mem_size, &im->initrd,
-                        &im->initrd_len, err, errlen);
+    if (rc == 0 && !elf_is_elf(k->data, k->len)) {
+        im->kernel = malloc(k->len);
+        rc = im->kernel ? kimage_read(k, 0, im->kernel, k->len) : -ENOMEM;
+        im->kernel_len = k->len;
+    }
+    if (rc < 0) {
+        image_error("kernel", cfg->kernel, KERNEL_MAX_SIZE, rc, err, errlen);
+        return rc;
+    }
+    if (cfg->initrd) {
+        rc = host_read_file(cfg->initrd, cfg->mem_size, &im->initrd,
+                            &im->initrd_len);
+        if (rc < 0)
+            image_error("initrd", cfg->initrd, cfg->mem_size, rc, err, errlen);
+    }
     return rc;
 }
 
@@ -61,12 +82,13 @@ static void to_segment(struct accel_segment *s, const struct x86_segment *x)
 }
 
 static void to_entry_state(struct accel_entry_state *e,
-                           const struct x86_boot_cpu *c,
-                           const struct boot_load_result *res)
+                           const struct x86_boot_cpu *c)
 {
     memset(e, 0, sizeof(*e));
-    e->rip = res->entry;
-    e->rsi = res->zero_page;
+    e->rip = c->rip;
+    e->rsi = c->rsi;
+    e->rbx = c->rbx;
+    e->rsp = c->rsp;
     e->rflags = c->rflags;
     e->cr0 = c->cr0;
     e->cr3 = c->cr3;
@@ -111,25 +133,154 @@ static int build_tables(struct vm *vm, struct e820_entry *e820, unsigned *nr,
     return rc;
 }
 
+/* What kind of kernel --kernel names: a bzImage, or an ELF vmlinux that
+ * boots through its PVH entry. */
+struct kernel {
+    bool elf;
+    struct bzimage_info bi;
+    struct elf_info ei;
+};
+
+static int parse_kernel(const struct vm *vm, const struct images *im,
+                        struct kernel *k, char *err, size_t errlen)
+{
+    char why[160];
+    int rc;
+
+    k->elf = im->kernel == NULL;
+    if (k->elf) {
+        rc = elf_parse(im->kfile.data, im->kfile.len, &k->ei);
+        if (rc == 0 && !k->ei.pvh)
+            rc = -ENOEXEC;
+        if (rc < 0)
+            snprintf(err, errlen, "kernel '%s': %s", vm->cfg.kernel,
+                     k->ei.reason ? elf_strerror(k->ei.reason)
+                                  : pvh_strerror(PVH_NO_NOTE));
+        return rc;
+    }
+    rc = bzimage_parse(im->kernel, im->kernel_len, &k->bi);
+    if (rc < 0) {
+        bzimage_describe(k->bi.reason, &k->bi, why, sizeof(why));
+        snprintf(err, errlen, "kernel '%s': %s", vm->cfg.kernel, why);
+    }
+    return rc;
+}
+
+/* A loader's complaint (why), with the RAM size it had to fit. */
+static void load_error(const struct vm *vm, const char *why, char *err,
+                       size_t errlen)
+{
+    snprintf(err, errlen, "%s (with --mem %llu MiB)", why,
+             (unsigned long long)(vm->cfg.mem_size / MiB));
+}
+
+/* Load the vmlinux file (ki) parsed into (ei) through PVH: the boot data
+ * first, then the segments read from the file into guest RAM. */
+static int load_pvh(struct vm *vm, const struct kimage *ki,
+                    const struct elf_info *ei,
+                    const struct boot_load_args *args,
+                    struct x86_boot_cpu *cpu, char *err, size_t errlen)
+{
+    struct pvh_result res;
+    int rc = pvh_load_info(&vm->gm, ei, args, &res);
+
+    if (rc < 0) {
+        load_error(vm, pvh_strerror(res.reason), err, errlen);
+        return rc;
+    }
+    rc = kimage_load_elf(ki, ei, &vm->gm);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot load the kernel: %s", strerror(-rc));
+        return rc;
+    }
+    rc = pvh_entry_setup(&vm->gm, &res, cpu);
+    if (rc < 0)
+        snprintf(err, errlen, "cannot set up the PVH entry: %s",
+                 strerror(-rc));
+    else
+        log_info("boot: PVH entry at %#llx, kernel at [%#llx, %#llx)",
+                 (unsigned long long)res.entry,
+                 (unsigned long long)res.kernel_lo,
+                 (unsigned long long)res.kernel_hi);
+    return rc;
+}
+
+/* The bzImage through the kernel cache: its vmlinux, cached or decompressed
+ * now, booted through PVH. Any failure here only means the bzImage boots
+ * the usual way, so it is logged (at -v), never returned as an error. */
+static int load_cached(struct vm *vm, const struct images *im,
+                       const struct kernel *k,
+                       const struct boot_load_args *args,
+                       struct x86_boot_cpu *cpu)
+{
+    struct kcache kc;
+    struct kimage ki;
+    struct elf_info ei;
+    char why[160];
+    bool hit;
+    int rc;
+
+    if (vm->cfg.no_kernel_cache)
+        return -ENOENT;
+    rc = kcache_from_env(&kc);
+    if (rc < 0) {
+        log_info("kernel cache: off (%s)", rc == -ENOENT
+                 ? "no cache folder or a limit of 0" : strerror(-rc));
+        return rc;
+    }
+    rc = kcache_vmlinux(&kc, im->kernel, im->kernel_len, &k->bi, &ki, &hit);
+    if (rc < 0)
+        return rc;
+    rc = elf_parse(ki.data, ki.len, &ei);
+    if (rc == 0)
+        rc = load_pvh(vm, &ki, &ei, args, cpu, why, sizeof(why));
+    else
+        snprintf(why, sizeof(why), "%s", elf_strerror(ei.reason));
+    if (rc < 0)
+        log_info("kernel cache: cannot boot the cached vmlinux: %s", why);
+    kimage_close(&ki);
+    return rc;
+}
+
+static int load_bzimage(struct vm *vm, const struct images *im,
+                        const struct kernel *k,
+                        const struct boot_load_args *args,
+                        struct x86_boot_cpu *cpu, char *err, size_t errlen)
+{
+    struct boot_load_result res;
+    char why[160];
+    int rc = bzimage_load(&vm->gm, im->kernel, im->kernel_len, &k->bi, args,
+                          &res);
+
+    if (rc < 0) {
+        bzimage_describe(res.reason, &k->bi, why, sizeof(why));
+        load_error(vm, why, err, errlen);
+        return rc;
+    }
+    rc = x86_entry_setup(&vm->gm, cpu);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot set up the boot page tables: %s",
+                 strerror(-rc));
+        return rc;
+    }
+    cpu->rip = res.entry;
+    return 0;
+}
+
 static int load(struct vm *vm, const struct images *im,
                 struct accel_entry_state *entry, char *err, size_t errlen)
 {
     struct e820_entry e820[E820_MAX_ENTRIES];
-    struct bzimage_info bi;
-    struct boot_load_result res;
     struct x86_boot_cpu cpu;
+    struct kernel k;
     char cmdline[LAYOUT_CMDLINE_MAX];
-    char why[160];
     unsigned nr;
     gpa_t rsdp;
     int rc;
 
-    rc = bzimage_parse(im->kernel, im->kernel_len, &bi);
-    if (rc < 0) {
-        bzimage_describe(bi.reason, &bi, why, sizeof(why));
-        snprintf(err, errlen, "kernel '%s': %s", vm->cfg.kernel, why);
+    rc = parse_kernel(vm, im, &k, err, errlen);
+    if (rc < 0)
         return rc;
-    }
     if (cmdline_compose(vm->cfg.cmdline,
                         vm->cfg.console == VM_CONSOLE_VIRTIO ? "hvc0" : "ttyS0",
                         cmdline, sizeof(cmdline)) < 0) {
@@ -149,31 +300,24 @@ static int load(struct vm *vm, const struct images *im,
         .e820_nr = nr,
         .rsdp = rsdp,
     };
-    rc = bzimage_load(&vm->gm, im->kernel, im->kernel_len, &bi, &args, &res);
-    if (rc < 0) {
-        bzimage_describe(res.reason, &bi, why, sizeof(why));
-        snprintf(err, errlen, "%s (with --mem %llu MiB)", why,
-                 (unsigned long long)(vm->cfg.mem_size / MiB));
-        return rc;
-    }
-    rc = x86_entry_setup(&vm->gm, &cpu);
-    if (rc < 0) {
-        snprintf(err, errlen, "cannot set up the boot page tables: %s",
-                 strerror(-rc));
-        return rc;
-    }
-    to_entry_state(entry, &cpu, &res);
-    return 0;
+    if (k.elf)
+        rc = load_pvh(vm, &im->kfile, &k.ei, &args, &cpu, err, errlen);
+    else if (load_cached(vm, im, &k, &args, &cpu) < 0)
+        rc = load_bzimage(vm, im, &k, &args, &cpu, err, errlen);
+    if (rc == 0)
+        to_entry_state(entry, &cpu);
+    return rc;
 }
 
 int loader_load_linux(struct vm *vm, struct accel_entry_state *entry,
                       char *err, size_t errlen)
 {
-    struct images im = { 0 };
+    struct images im = { .kfile = { .fd = -1 } };
     int rc = read_images(&vm->cfg, &im, err, errlen);
 
     if (rc == 0)
         rc = load(vm, &im, entry, err, errlen);
+    kimage_close(&im.kfile);
     free(im.kernel);
     free(im.initrd);
     return rc;

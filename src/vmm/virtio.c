@@ -51,12 +51,13 @@ static void bar_moved(void *ctx, unsigned bar, uint64_t addr, bool on)
         uint64_t at = on ? virtio_pci_notify_addr(&d->vp, q) : 0;
 
         if (k->addr && k->addr != at) {
-            vm->ops->ioeventfd(vm->avm, k->addr, NOTIFY_WRITE_LEN, k->fd, false);
+            vm->ops->ioeventfd(vm->avm, k->addr, NOTIFY_WRITE_LEN, q, k->fd,
+                               false);
             k->addr = 0;
         }
         if (at && !k->addr) {
-            int rc = vm->ops->ioeventfd(vm->avm, at, NOTIFY_WRITE_LEN, k->fd,
-                                        true);
+            int rc = vm->ops->ioeventfd(vm->avm, at, NOTIFY_WRITE_LEN, q,
+                                        k->fd, true);
             if (rc == 0)
                 k->addr = at;   /* else: kicks arrive as MMIO exits */
             else

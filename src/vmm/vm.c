@@ -22,12 +22,9 @@ static int setup_ram(struct vm *vm, char *err, size_t errlen)
     uint8_t *base;
     int rc;
 
-    rc = host_ram_alloc(&vm->ram, size);
-    if (rc < 0) {
-        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
-                 (unsigned long long)(size / MiB), strerror(-rc));
+    rc = host_ram_alloc(&vm->ram, size, vm->cfg.hugepages, err, errlen);
+    if (rc < 0)
         return rc;
-    }
     base = vm->ram.base;
     gmem_init(&vm->gm);
     rc = gmem_add(&vm->gm, 0, low, base);

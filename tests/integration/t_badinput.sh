@@ -26,6 +26,7 @@ test_bad_inputs() {
     printf "\\x$(printf %02x $(((x & ~1) & 255)))" |
         dd of="$tmp/no64" bs=1 seek=$((0x236)) conv=notrunc status=none
     head -c 4096 "$KERNEL" >"$tmp/truncated"
+    head -c 4096 "$GUEST/vmlinux" >"$tmp/truncated-vmlinux"
     head -c $((100 * 1024 * 1024)) /dev/zero >"$tmp/big-initrd"
     : >"$tmp/unreadable"; chmod 000 "$tmp/unreadable"
 
@@ -38,6 +39,10 @@ test_bad_inputs() {
     bad_input truncated-kernel 'truncated' --kernel "$tmp/truncated"
     bad_input old-protocol '2\.05.*too old' --kernel "$tmp/old"
     bad_input no-64bit-entry '64-bit' --kernel "$tmp/no64"
+    # ELF kernels boot through PVH: a static binary has no PVH note.
+    bad_input vmlinux-no-pvh 'no PVH entry note' --kernel /bin/busybox
+    bad_input vmlinux-truncated 'ELF segment lies outside the file' \
+        --kernel "$tmp/truncated-vmlinux"
     bad_input missing-initrd "cannot read initrd '/nonexistent/initrd'" \
         --kernel "$KERNEL" --initrd /nonexistent/initrd
     bad_input initrd-no-fit 'initrd does not fit' --kernel "$KERNEL" \
@@ -49,6 +54,13 @@ test_bad_inputs() {
     bad_input mem-large 'too large' --kernel "$KERNEL" --mem 4096T
     bad_input mem-garbled "'lots' is not a size" --kernel "$KERNEL" --mem lots
     bad_input mem-overflow 'too large' --kernel "$KERNEL" --mem 99999999999999999999G
+    bad_input mem-bad-option "only option after the size is ',hugepages'" \
+        --kernel "$KERNEL" --mem 256M,huge
+    # Where the host has no free 2 MiB huge pages (the nested harness).
+    if [ "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)" = 0 ]; then
+        bad_input mem-no-hugepages 'hugepages: .*(needs 128 huge pages of 2 MiB, the host has 0 free|no 2 MiB huge page pool)' \
+            --kernel "$KERNEL" --mem 256M,hugepages
+    fi
     bad_input cpus-zero 'out of range' --kernel "$KERNEL" --cpus 0
     bad_input cpus-many 'out of range' --kernel "$KERNEL" --cpus 1000
     bad_input cpus-garbled 'not a number' --kernel "$KERNEL" --cpus two

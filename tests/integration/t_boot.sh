@@ -88,3 +88,68 @@ test_stats_file() {
     fi
     pass stats
 }
+
+# The kernel cache and PVH boots: each cache test gets its own empty cache
+# folder (XDG_CACHE_HOME); -v makes Vessel say what the cache did.
+kcache_dir() { mktemp -d "${TMPDIR:-/tmp}/vessel-kcache.XXXXXX"; }
+
+kcache_entry() {   # DIR: the entry path for $KERNEL in cache DIR
+    echo "$1/vessel/kernels/$(sha256sum "$KERNEL" | cut -d' ' -f1).vmlinux"
+}
+
+uptime_of() { sed -n 's/.*VESSEL-BOOT-OK uptime=\([0-9.]*\).*/\1/p' "$out" | tr -d '\r'; }
+
+test_boot_kernel_cache() {
+    local dir; dir=$(kcache_dir)
+    XDG_CACHE_HOME=$dir vboot kcache-fill poweroff -v
+    expect_rc kcache-fill 0 && expect_log kcache-fill 'VESSEL-BOOT-OK' &&
+        expect_log kcache-fill 'kernel cache: stored' &&
+        expect_log kcache-fill 'boot: PVH entry' || { rm -rf "$dir"; return; }
+    echo "     kcache-fill: guest uptime at init $(uptime_of) s" >&2
+    if [ "$(head -c 4 "$(kcache_entry "$dir")" | od -An -c | tr -d ' ')" != '177ELF' ]; then
+        fail kcache-fill "no ELF entry $(kcache_entry "$dir")"; rm -rf "$dir"; return
+    fi
+    XDG_CACHE_HOME=$dir vboot kcache-hit poweroff -v
+    rm -rf "$dir"
+    expect_rc kcache-hit 0 && expect_log kcache-hit 'VESSEL-BOOT-OK' &&
+        expect_log kcache-hit 'kernel cache: hit' &&
+        expect_log kcache-hit 'boot: PVH entry' || return
+    echo "     kcache-hit: guest uptime at init $(uptime_of) s" >&2
+    pass kernel-cache
+}
+
+test_boot_kernel_cache_corrupt_entry() {
+    local dir entry; dir=$(kcache_dir); entry=$(kcache_entry "$dir")
+    mkdir -p -m 0700 "$dir/vessel" "$dir/vessel/kernels"
+    head -c 100000 "$GUEST/vmlinux" > "$entry"     # a torn write
+    XDG_CACHE_HOME=$dir vboot kcache-corrupt poweroff -v
+    expect_rc kcache-corrupt 0 && expect_log kcache-corrupt 'VESSEL-BOOT-OK' &&
+        expect_log kcache-corrupt 'is corrupt, removed' &&
+        expect_log kcache-corrupt 'kernel cache: stored' || { rm -rf "$dir"; return; }
+    if ! cmp -s "$entry" "$GUEST/vmlinux"; then
+        fail kcache-corrupt "the entry was not replaced by the whole vmlinux"
+        rm -rf "$dir"; return
+    fi
+    rm -rf "$dir"
+    pass kernel-cache-corrupt-entry
+}
+
+test_boot_no_kernel_cache() {
+    local dir; dir=$(kcache_dir)
+    XDG_CACHE_HOME=$dir vboot kcache-off poweroff -v --no-kernel-cache
+    expect_rc kcache-off 0 && expect_log kcache-off 'VESSEL-BOOT-OK' || { rm -rf "$dir"; return; }
+    if grep -q 'kernel cache\|PVH entry' "$out" || [ -n "$(ls -A "$dir")" ]; then
+        fail kcache-off "--no-kernel-cache still used the cache" "$out"; rm -rf "$dir"; return
+    fi
+    rm -rf "$dir"
+    pass no-kernel-cache
+}
+
+test_boot_vmlinux_pvh() {
+    vrun vmlinux-pvh -v --kernel "$GUEST/vmlinux" --initrd "$INITRD" \
+        --cmdline "vtest=poweroff quiet"
+    expect_rc vmlinux-pvh 0 && expect_log vmlinux-pvh 'VESSEL-BOOT-OK' &&
+        expect_log vmlinux-pvh 'boot: PVH entry' || return
+    echo "     vmlinux-pvh: guest uptime at init $(uptime_of) s" >&2
+    pass vmlinux-pvh
+}

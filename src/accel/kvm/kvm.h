@@ -41,8 +41,8 @@ void kvm_cpuid_for_vcpu(const struct kvm_cpuid2 *sup, struct kvm_cpuid2 *c,
 
 /* Interrupt routing and eventfds (kvm_irq.c). */
 int kvm_routing_init(struct accel_vm *vm);
-int kvm_ioeventfd(struct accel_vm *vm, uint64_t addr, unsigned len, int fd,
-                  bool on);
+int kvm_ioeventfd(struct accel_vm *vm, uint64_t addr, unsigned len,
+                  uint64_t match, int fd, bool on);
 int kvm_msi_alloc(struct accel_vm *vm, unsigned *gsi);
 int kvm_msi_route(struct accel_vm *vm, unsigned gsi, uint64_t addr,
                   uint32_t data);

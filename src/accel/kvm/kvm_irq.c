@@ -85,12 +85,13 @@ int kvm_irqfd(struct accel_vm *vm, unsigned gsi, int fd, bool on)
     return ioctl(vm->fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
 }
 
-int kvm_ioeventfd(struct accel_vm *vm, uint64_t addr, unsigned len, int fd,
-                  bool on)
+int kvm_ioeventfd(struct accel_vm *vm, uint64_t addr, unsigned len,
+                  uint64_t match, int fd, bool on)
 {
     struct kvm_ioeventfd e = {
-        .addr = addr, .len = len, .fd = fd,
-        .flags = on ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+        .datamatch = match, .addr = addr, .len = len, .fd = fd,
+        .flags = KVM_IOEVENTFD_FLAG_DATAMATCH |
+                 (on ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
     };
 
     return ioctl(vm->fd, KVM_IOEVENTFD, &e) < 0 ? -errno : 0;

@@ -149,8 +149,8 @@ int kvm_set_entry_state(struct accel_vcpu *vc,
                         const struct accel_entry_state *st)
 {
     struct kvm_sregs sr;
-    struct kvm_regs r = { .rip = st->rip, .rsi = st->rsi, .rsp = st->rsp,
-                          .rflags = st->rflags };
+    struct kvm_regs r = { .rip = st->rip, .rsi = st->rsi, .rbx = st->rbx,
+                          .rsp = st->rsp, .rflags = st->rflags };
     struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
 
     if (ioctl(vc->fd, KVM_GET_SREGS, &sr) < 0)
