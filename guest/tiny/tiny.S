@@ -11,39 +11,8 @@
     .section .text
     .globl _start
 _start:
-    .org 0x1f1
-    .byte 1                 /* setup_sects: the payload starts at 0x400 */
-    .word 0                 /* root_flags */
-    .long 0                 /* syssize */
-    .word 0, 0, 0           /* ram_size, vid_mode, root_dev */
-    .word 0xaa55            /* 0x1fe boot_flag */
-    .byte 0xeb, 0x66        /* 0x200 jump: the header ends at 0x268 */
-    .ascii "HdrS"           /* 0x202 */
-    .word 0x020f            /* 0x206 protocol 2.15 */
-    .long 0                 /* 0x208 realmode_swtch */
-    .word 0, 0              /* 0x20c start_sys_seg, kernel_version */
-    .byte 0                 /* 0x210 type_of_loader */
-    .byte 0x01              /* 0x211 loadflags: LOADED_HIGH */
-    .word 0                 /* 0x212 setup_move_size */
-    .long 0x100000          /* 0x214 code32_start */
-    .long 0, 0, 0           /* 0x218 ramdisk_image, ramdisk_size, kludge */
-    .word 0                 /* 0x224 heap_end_ptr */
-    .byte 0, 0              /* 0x226 ext_loader_ver, ext_loader_type */
-    .long 0                 /* 0x228 cmd_line_ptr */
-    .long 0x7fffffff        /* 0x22c initrd_addr_max */
-    .long 0x200000          /* 0x230 kernel_alignment */
-    .byte 0, 0              /* 0x234 relocatable_kernel, min_alignment */
-    .word 0x0001            /* 0x236 xloadflags: XLF_KERNEL_64 */
-    .long 255               /* 0x238 cmdline_size */
-    .long 0                 /* 0x23c hardware_subarch */
-    .quad 0                 /* 0x240 hardware_subarch_data */
-    .long 0, 0              /* 0x248 payload_offset, payload_length */
-    .quad 0                 /* 0x250 setup_data */
-    .quad 0x100000          /* 0x258 pref_address */
-    .long 0x100000          /* 0x260 init_size */
-    .long 0                 /* 0x264 handover_offset */
-
-    .org 0x600              /* payload (0x400) + 0x200: the 64-bit entry */
+#define BZ_INIT_SIZE 0x100000
+#include "../bzimage_header.inc"
     .code64
 entry:
     lea stack_top(%rip), %rsp
