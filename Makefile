@@ -27,9 +27,15 @@ endif
 
 # Libraries the hosted VMM links (each also listed in deps/debian-packages.txt).
 VMM_LIBS    := -lpthread
+# Control socket (src/api/, vmm/config_json.c): HTTP server and JSON.
+VMM_LIBS    += -lmicrohttpd -ljansson
+# Kernel cache (host/kcache.c, host/kdecomp.c): xz, gzip, zstd and SHA-256.
+VMM_LIBS    += -llzma -lz -lzstd -lnettle
+# User networking (host/net_slirp.c): libslirp is dlopen()ed, never linked.
+VMM_LIBS    += -ldl
 
 LIBCORE_SRC := $(wildcard src/core/*.c src/boot/*.c src/devices/*.c src/devices/*/*.c)
-VMM_SRC     := $(wildcard src/accel/*.c src/accel/kvm/*.c src/host/*.c src/vmm/*.c src/cli/*.c)
+VMM_SRC     := $(wildcard src/accel/*.c src/accel/kvm/*.c src/host/*.c src/vmm/*.c src/api/*.c src/cli/*.c)
 LIBCORE_OBJ := $(LIBCORE_SRC:%.c=$(O)/obj/%.o)
 VMM_OBJ     := $(VMM_SRC:%.c=$(O)/obj/%.o)
 LIBCORE     := $(O)/libvcore.a
@@ -40,6 +46,8 @@ UNIT_SRC    := $(wildcard tests/unit/*/*_test.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 UNIT_HELP   := $(wildcard tests/unit/helpers/*.c)
 UNIT_HELP_OBJ := $(UNIT_HELP:%.c=$(O)/obj/%.o)
+# Libraries one unit test needs beyond VMM_LIBS: UNIT_LIBS_<layer>/<module>_test.
+UNIT_LIBS_api/openapi_test := -lyaml
 
 GUEST   := $(BUILD)/guest
 KERNEL  := $(GUEST)/vmlinuz
@@ -75,7 +83,7 @@ $(O)/vessel: $(O)/obj/src/cli/main.o $(LIBHOST) $(LIBCORE)
 $(O)/tests/unit/%: tests/unit/%.c $(UNIT_HELP_OBJ) $(LIBHOST) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC/LD   $@")
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes -o $@ $^ $(LDFLAGS) -lcmocka $(VMM_LIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Wno-missing-prototypes -o $@ $^ $(LDFLAGS) -lcmocka $(VMM_LIBS) $(UNIT_LIBS_$*)
 
 unit: $(UNIT_BIN)
 	@tools/run-unit $(UNIT_BIN)
@@ -99,25 +107,49 @@ kernel: deps
 
 # The test guest: pvpanic, the virtio drivers, ext4 and mkfs.ext4.
 TEST_MODULES := pvpanic-mmio virtio_pci virtio_blk virtio_console virtio-rng \
-                crc32c_generic ext4
-$(GUEST)/test-initrd.cpio.gz: guest/test-init tools/mkinitramfs tools/binary-files | kernel
+                virtio_net crc32c_generic ext4
+# Debian's busybox runs udhcpc's hook from /etc/udhcpc/.
+GUEST_FILES  := guest/udhcpc.script:/etc/udhcpc/default.script
+$(GUEST)/test-initrd.cpio.gz: guest/test-init guest/udhcpc.script $(BUILD)/bench/network \
+                              tools/mkinitramfs tools/binary-files | kernel
 	$(Q)tools/mkinitramfs -o $@ --init guest/test-init --modules $(GUEST)/modules \
-	    $(TEST_MODULES:%=--module %) $$(tools/binary-files /sbin/mke2fs /usr/bin/mkfs.ext4)
+	    $(TEST_MODULES:%=--module %) $(GUEST_FILES:%=--file %) \
+	    --file $(BUILD)/bench/network:/usr/bin/network \
+	    $$(tools/binary-files /sbin/mke2fs /usr/bin/mkfs.ext4)
 
-$(GUEST)/demo-initrd.cpio.gz: guest/demo-init tools/mkinitramfs tools/binary-files | kernel
+$(GUEST)/demo-initrd.cpio.gz: guest/demo-init guest/udhcpc.script tools/mkinitramfs tools/binary-files | kernel
 	$(Q)tools/mkinitramfs -o $@ --init guest/demo-init --modules $(GUEST)/modules \
-	    $(TEST_MODULES:%=--module %) $$(tools/binary-files /sbin/mke2fs /usr/bin/mkfs.ext4)
+	    $(TEST_MODULES:%=--module %) $(GUEST_FILES:%=--file %) \
+	    $$(tools/binary-files /sbin/mke2fs /usr/bin/mkfs.ext4)
 
 # Tiny freestanding test guests (guest/tiny/tiny.S), one per variant.
 TINY_VARIANTS := triple-fault hostile-io debug-exit
 TINY_IMAGES   := $(TINY_VARIANTS:%=$(GUEST)/tiny-%.bin)
-$(GUEST)/tiny-%.bin: guest/tiny/tiny.S
+$(GUEST)/tiny-%.bin: guest/tiny/tiny.S guest/bzimage_header.inc
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -c -DTINY_$(shell echo $* | tr a-z- A-Z_) $< -o $(@:.bin=.o)
 	$(Q)objcopy -O binary -j .text $(@:.bin=.o) $@
 
+# The hostile test guest (guest/hostile/): freestanding C behind a
+# bzImage-shaped head, booted like a kernel; it attacks Vessel's devices
+# (shared/RELIABILITY.md (a), tests/integration/t_hostile.sh).
+HOSTILE_SRC    := $(wildcard guest/hostile/*.c guest/hostile/*.S)
+HOSTILE_OBJ    := $(HOSTILE_SRC:guest/hostile/%=$(GUEST)/hostile/%.o)
+HOSTILE_CFLAGS := -std=gnu11 -O2 -ffreestanding -nostdlib -mno-red-zone \
+                  -mgeneral-regs-only -fno-pic -fno-pie -fno-stack-protector \
+                  -fno-asynchronous-unwind-tables -fcf-protection=none \
+                  -Wall -Wextra -Werror -MMD -MP
+$(GUEST)/hostile/%.o: guest/hostile/%
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOSTILE_CFLAGS) -c $< -o $@
+
+$(GUEST)/hostile.bin: $(HOSTILE_OBJ) guest/hostile/hostile.ld
+	$(Q)$(CC) -nostdlib -static -no-pie -Wl,-T,guest/hostile/hostile.ld \
+	    -Wl,--build-id=none -Wl,--no-warn-rwx-segments -o $(@:.bin=.elf) $(HOSTILE_OBJ)
+	$(Q)objcopy -O binary $(@:.bin=.elf) $@
+
 guest-images: kernel $(GUEST)/test-initrd.cpio.gz $(GUEST)/demo-initrd.cpio.gz \
-              $(TINY_IMAGES)
+              $(TINY_IMAGES) $(GUEST)/hostile.bin
 
 # Boot the demo guest: an interactive shell on a terminal, a short script
 # otherwise. Runs inside tools/kvmbox where /dev/kvm is missing.
@@ -129,25 +161,27 @@ demo: deps
 integration: deps
 	$(Q)$(MAKE) --no-print-directory all guest-images
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
-	$(Q)tools/kvmbox --timeout 1500 -- tests/integration/run
+	$(Q)VESSEL_KVMBOX_MODULES="tun bridge $${VESSEL_KVMBOX_MODULES:-}" \
+	    tools/kvmbox --timeout 1500 -- tests/integration/run
 
 # --- benchmark (bench/run; see shared/BENCH.md): never a test, prints a table
-BENCH_BIN := $(BUILD)/bench/probe $(BUILD)/bench/cpuwork $(BUILD)/bench/diskwork
+BENCH_BIN := $(BUILD)/bench/probe $(BUILD)/bench/cpuwork $(BUILD)/bench/diskwork $(BUILD)/bench/network
 
 $(BUILD)/bench/probe: bench/probe.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -o $@ $<
 
 # Static: the same binaries run in the busybox guest and on the host.
-$(BUILD)/bench/cpuwork $(BUILD)/bench/diskwork: $(BUILD)/bench/%: bench/%.c
+$(BUILD)/bench/cpuwork $(BUILD)/bench/diskwork $(BUILD)/bench/network: $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -static -s -o $@ $<
 
-$(GUEST)/bench-initrd.cpio.gz: guest/bench-init $(BUILD)/bench/cpuwork $(BUILD)/bench/diskwork \
-                               tools/mkinitramfs | kernel
+$(GUEST)/bench-initrd.cpio.gz: guest/bench-init $(BUILD)/bench/cpuwork $(BUILD)/bench/diskwork $(BUILD)/bench/network \
+                               guest/udhcpc.script tools/mkinitramfs | kernel
 	$(Q)tools/mkinitramfs -o $@ --init guest/bench-init --modules $(GUEST)/modules \
-	    --module virtio_pci --module virtio_blk \
-	    --file $(BUILD)/bench/cpuwork:/usr/bin/cpuwork --file $(BUILD)/bench/diskwork:/usr/bin/diskwork
+	    --module virtio_pci --module virtio_blk --module virtio_net $(GUEST_FILES:%=--file %) \
+	    --file $(BUILD)/bench/cpuwork:/usr/bin/cpuwork --file $(BUILD)/bench/diskwork:/usr/bin/diskwork \
+	    --file $(BUILD)/bench/network:/usr/bin/network
 
 # One table (also build/bench/results.md); BENCH_RUNS=N rounds (default 5).
 bench: deps
@@ -164,10 +198,20 @@ FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -Itests/unit $(WARN) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBCORE_SRC)
+# A target that needs more than libvcore's sources names them in
+# FUZZ_EXTRA_<target>, and libraries or flags in FUZZ_FLAGS_<target>.
+FUZZ_EXTRA_api_body    := src/api/route.c src/host/jfield.c
+FUZZ_FLAGS_api_body    := -ljansson
+# blkfile.c only for blkfile_parse_spec(): --gc-sections drops the rest.
+FUZZ_EXTRA_config_json := src/vmm/config_json.c src/host/jfield.c \
+                          src/api/rundir.c src/vmm/net_spec.c src/host/file.c \
+                          src/host/blkfile.c
+FUZZ_FLAGS_config_json := -ljansson -ffunction-sections -Wl,--gc-sections,-z,start-stop-gc
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBCORE_SRC) $$(FUZZ_EXTRA_$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIBCORE_SRC)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIBCORE_SRC) $(FUZZ_EXTRA_$*) $(FUZZ_FLAGS_$*)
 
 fuzz-build: $(FUZZ_BIN)
 fuzz-replay: fuzz-build
@@ -185,5 +229,5 @@ check: deps
 clean:
 	rm -rf $(BUILD)
 
--include $(LIBCORE_OBJ:.o=.d) $(VMM_OBJ:.o=.d) $(UNIT_HELP_OBJ:.o=.d)
+-include $(LIBCORE_OBJ:.o=.d) $(VMM_OBJ:.o=.d) $(UNIT_HELP_OBJ:.o=.d) $(HOSTILE_OBJ:.o=.d)
 .SECONDARY:

@@ -60,6 +60,8 @@ BEGIN {
     add("dk_seqwrite",  "virtio-blk seq write, 1 MiB blocks: guest vs host (MiB/s)", 1, "host", "g")
     add("dk_randread",  "virtio-blk 4 KiB random read: guest vs host (IOPS)", 0, "host", "g")
     add("dk_randwrite", "virtio-blk 4 KiB random write: guest vs host (IOPS)", 0, "host", "g")
+    add("nt_user",   "virtio-net TCP guest to host, user NAT: vs host loopback (Mbit/s)", 1, "host", "h")
+    add("nt_tap",    "virtio-net TCP guest to host, tap: vs host loopback (Mbit/s)", 1, "host", "h")
 }
 
 { val[$1, $2, $3] = $4; if ($1 == "boot_ms" && $4 != "NA") booted[$1, $2] = 1 }
@@ -138,4 +140,8 @@ END {
               "; both sides then read and write the same"
         print "    page-cache pages, so the ratio is the cost of the virtio-blk path."
     }
+    print "[h] bench/network.c (static): one TCP connection, 128 KiB writes for the run's seconds, timed until the"
+    print "    server's count of what it received came back. Guest to host through Vessel's virtio-net (user: libslirp"
+    print "    NAT to the host's loopback; tap: a tap device with the host at 10.77.0.1) vs the same program over"
+    print "    the host's own loopback (the same host figure on both rows)."
 }

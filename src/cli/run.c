@@ -15,17 +15,35 @@
 static const char run_usage[] =
     "usage: vessel run --kernel FILE [options]\n"
     "\n"
-    "  -k, --kernel FILE   Linux bzImage to boot (64-bit boot protocol 2.12+)\n"
+    "  -k, --kernel FILE   Linux bzImage to boot (64-bit boot protocol 2.12+),\n"
+    "                      or an ELF vmlinux with a PVH entry (CONFIG_PVH)\n"
     "  -i, --initrd FILE   initial ramdisk\n"
     "  -c, --cmdline TEXT  kernel command line; Vessel adds console=ttyS0,\n"
     "                      panic=-1 and pci=off unless TEXT sets them\n"
-    "  -m, --mem SIZE      guest RAM: 256M, 2G, ... (bare number: MiB;\n"
-    "                      default 256M, at least 32M)\n"
+    "  -m, --mem SIZE[,hugepages]\n"
+    "                      guest RAM: 256M, 2G, ... (bare number: MiB;\n"
+    "                      default 256M, at least 32M); ',hugepages' backs\n"
+    "                      it by the host's 2 MiB huge pages (hugetlbfs)\n"
     "  -n, --cpus N        number of vCPUs (default 1)\n"
     "  -d, --disk SPEC     a virtio-blk disk: PATH[,ro][,serial=S] (raw image;\n"
     "                      repeat for more, up to 8)\n"
+    "      --net SPEC      a virtio-net card; repeat for more, up to 4:\n"
+    "                      user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]\n"
+    "                      ...[,mac=M]  NAT through libslirp: the guest gets\n"
+    "                      10.0.2.15 by DHCP; HADDR defaults to 127.0.0.1,\n"
+    "                      GADDR to 10.0.2.15; up to 8 hostfwd\n"
+    "                      tap=NAME[,mac=M]  a host tap device (created if\n"
+    "                      missing and we are root)\n"
+    "                      M: XX:XX:XX:XX:XX:XX (default: 52:56:... from a\n"
+    "                      hash of the VM's name and the card's number)\n"
+    "      --name NAME     the VM's name: 1-64 of A-Z a-z 0-9 . _ -, not\n"
+    "                      starting with . or -\n"
     "      --console KIND  serial (COM1, default) or virtio (hvc0; COM1 stays)\n"
     "      --no-rng        no virtio-rng entropy device\n"
+    "      --no-kernel-cache  boot a bzImage through its own decompressor,\n"
+    "                      not through the decompressed copy Vessel keeps in\n"
+    "                      $XDG_CACHE_HOME/vessel/kernels (limit: env\n"
+    "                      VESSEL_KERNEL_CACHE_MAX bytes, default 512 MiB)\n"
     "      --kvm-device F  KVM device node (default /dev/kvm)\n"
     "      --stats FILE    write counters (exits, KVM stats, start-up cost,\n"
     "                      memory) to FILE when the VM ends\n"
@@ -40,6 +58,11 @@ static const char run_usage[] =
     "3 guest crash, 4 guest panic (pvpanic), 5 host error while running,\n"
     "128+N stopped by signal N (130 also for Ctrl-A x).\n";
 
+/* Long options without a short letter. */
+#define OPT_NO_KERNEL_CACHE 0x100
+#define OPT_NET 0x101
+#define OPT_NAME 0x102
+
 static const struct option run_opts[] = {
     { "kernel", required_argument, NULL, 'k' },
     { "initrd", required_argument, NULL, 'i' },
@@ -47,8 +70,11 @@ static const struct option run_opts[] = {
     { "mem", required_argument, NULL, 'm' },
     { "cpus", required_argument, NULL, 'n' },
     { "disk", required_argument, NULL, 'd' },
+    { "net", required_argument, NULL, OPT_NET },
+    { "name", required_argument, NULL, OPT_NAME },
     { "console", required_argument, NULL, 'C' },
     { "no-rng", no_argument, NULL, 'R' },
+    { "no-kernel-cache", no_argument, NULL, OPT_NO_KERNEL_CACHE },
     { "kvm-device", required_argument, NULL, 'K' },
     { "stats", required_argument, NULL, 'S' },
     { "verbose", no_argument, NULL, 'v' },
@@ -65,10 +91,23 @@ static int bad(const char *fmt, const char *arg)
     return -EINVAL;
 }
 
-static int parse_mem(const char *arg, uint64_t *mem)
+/* SIZE[,hugepages] */
+static int parse_mem(const char *arg, uint64_t *mem, bool *hugepages)
 {
-    int rc = parse_size(arg, MiB, mem);
+    const char *comma = strchr(arg, ',');
+    char size[32];
+    size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
+    int rc = -EINVAL;
 
+    if (comma && strcmp(comma + 1, "hugepages") != 0)
+        return bad("--mem: '%s': the only option after the size is "
+                   "',hugepages'", arg);
+    *hugepages = comma != NULL;
+    if (n < sizeof(size)) {
+        memcpy(size, arg, n);
+        size[n] = '\0';
+        rc = parse_size(size, MiB, mem);
+    }
     if (rc == -EINVAL)
         return bad("--mem: '%s' is not a size (examples: 256M, 2G)", arg);
     if (rc < 0 || *mem > VM_MAX_MEM)
@@ -99,6 +138,34 @@ static int add_disk(struct vm_config *cfg, const char *arg)
     return 0;
 }
 
+/* Checked here so a bad spec is reported before anything is built; the
+ * VM parses it again when it makes the card. */
+static int add_net(struct vm_config *cfg, const char *arg)
+{
+    struct vm_net_spec spec;
+    char err[512];
+
+    if (cfg->nnets == VM_MAX_NETS)
+        return bad("--net '%s': at most 4 network cards", arg);
+    if (vm_net_parse_spec(arg, &spec, err, sizeof(err)) < 0)
+        return bad("%s", err);
+    cfg->nets[cfg->nnets++] = arg;
+    return 0;
+}
+
+static int parse_vm_name(const char *arg, const char **name)
+{
+    int rc = parse_name(arg);
+
+    if (rc == -ENAMETOOLONG)
+        return bad("--name '%s' is too long (at most 64 characters)", arg);
+    if (rc < 0)
+        return bad("--name '%s': use 1-64 letters, digits, '.', '_' or '-', "
+                   "not starting with '.' or '-'", arg);
+    *name = arg;
+    return 0;
+}
+
 static int parse_console(const char *arg, enum vm_console_kind *kind)
 {
     if (!strcmp(arg, "serial"))
@@ -124,11 +191,14 @@ static int parse_run_args(int argc, char **argv, struct vm_config *cfg,
         case 'k': cfg->kernel = optarg; break;
         case 'i': cfg->initrd = optarg; break;
         case 'c': cfg->cmdline = optarg; break;
-        case 'm': rc = parse_mem(optarg, &cfg->mem_size); break;
+        case 'm': rc = parse_mem(optarg, &cfg->mem_size, &cfg->hugepages); break;
         case 'n': rc = parse_cpus(optarg, &cfg->ncpus); break;
         case 'd': rc = add_disk(cfg, optarg); break;
+        case OPT_NET: rc = add_net(cfg, optarg); break;
+        case OPT_NAME: rc = parse_vm_name(optarg, &cfg->name); break;
         case 'C': rc = parse_console(optarg, &cfg->console); break;
         case 'R': cfg->rng = false; break;
+        case OPT_NO_KERNEL_CACHE: cfg->no_kernel_cache = true; break;
         case 'K': cfg->kvm_device = optarg; break;
         case 'S': cfg->stats_path = optarg; break;
         case 'v': (*verbosity)++; break;
