@@ -75,14 +75,6 @@ int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 
 int parse_name(const char *s)
 {
-    size_t n = strlen(s);
-
-    if (n > PARSE_NAME_MAX)
-        return -ENAMETOOLONG;
-    if (n == 0 || s[0] == '.' || s[0] == '-')
-        return -EINVAL;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
-            return -EINVAL;
-    return 0;
+    /* One rule for names: the runtime directory's, where they end up. */
+    return rundir_check_name(s);
 }

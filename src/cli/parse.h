@@ -15,7 +15,9 @@ int parse_size(const char *s, uint64_t unit, uint64_t *out) MUST_CHECK;
 int parse_uint(const char *s, unsigned min, unsigned max,
                unsigned *out) MUST_CHECK;
 
-#define PARSE_NAME_MAX 64
+#include "api/rundir.h"
+
+#define PARSE_NAME_MAX RUNDIR_NAME_MAX
 
 /* Check a VM name (--name): 1 to PARSE_NAME_MAX characters of
  * [A-Za-z0-9._-], not starting with '.' or '-' (a name becomes a file name
