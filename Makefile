@@ -186,7 +186,8 @@ $(GUEST)/bench-initrd.cpio.gz: guest/bench-init $(BUILD)/bench/cpuwork $(BUILD)/
 # One table (also build/bench/results.md); BENCH_RUNS=N rounds (default 5).
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all guest-images $(GUEST)/bench-initrd.cpio.gz $(BENCH_BIN)
-	$(Q)VESSEL_KVMBOX_ENV="$${VESSEL_KVMBOX_ENV:-} BENCH_RUNS BENCH_CPU_ROUNDS BENCH_CPU_SECS BENCH_TIMEOUT BENCH_QEMU BENCH_DISK_MIB BENCH_DISK_OPS" \
+	$(Q)VESSEL_KVMBOX_MODULES="tun $${VESSEL_KVMBOX_MODULES:-}" \
+	    VESSEL_KVMBOX_ENV="$${VESSEL_KVMBOX_ENV:-} BENCH_RUNS BENCH_CPU_ROUNDS BENCH_CPU_SECS BENCH_TIMEOUT BENCH_QEMU BENCH_DISK_MIB BENCH_DISK_OPS BENCH_NET_SECS BENCH_DENSITY" \
 	    tools/kvmbox --timeout 3000 -- bench/run
 
 # --- fuzzing: tests/fuzz/<target>.c, libFuzzer (clang), corpus in
