@@ -24,7 +24,7 @@
 
 #include "core/bytes.h"
 #include "devices/virtio/blk.h"
-#include "fuzz_input.h"
+#include "fuzz_chain.h"
 
 #define RAM_SIZE (256 * 1024)
 #define QSIZE 16
@@ -212,31 +212,6 @@ static void bring_up(uint8_t sel)
     v->vq[0].used = USED_GPA;
     CHECK(virtio_queue_enable(v, 0) == 0);
     virtio_set_status(v, s | VIRTIO_STATUS_DRIVER_OK);
-}
-
-/* A piece of a chain under construction. */
-struct piece {
-    gpa_t addr;
-    uint32_t len;
-    bool write;
-};
-
-/* Split [addr, addr+len) into up to (n) pieces at input-chosen points. */
-static unsigned split(struct in *in, struct piece *out, unsigned room,
-                      gpa_t addr, uint32_t len, unsigned n, bool write)
-{
-    unsigned k = 0;
-
-    while (len && k < room) {
-        uint32_t take = len;
-
-        if (k + 1 < n && len > 1)
-            take = 1 + get16(in) % (len - 1);
-        out[k++] = (struct piece){.addr = addr, .len = take, .write = write};
-        addr += take;
-        len -= take;
-    }
-    return k;
 }
 
 static uint32_t pick_type(struct in *in, uint8_t sel)

@@ -32,7 +32,7 @@
 
 #include "core/bytes.h"
 #include "devices/virtio/net.h"
-#include "fuzz_input.h"
+#include "fuzz_chain.h"
 
 #define RAM_SIZE (256 * 1024)
 #define QSIZE 16
@@ -69,12 +69,6 @@ static uint8_t frame[HDR + NETDEV_MAX_FRAME + 64];
 static uint8_t readback[HDR + NETDEV_MAX_FRAME + 64];
 
 /* A piece of a chain as the fake driver built it. */
-struct piece {
-    gpa_t addr;
-    uint32_t len;
-    bool write;
-};
-
 /* A chain in flight, by head. */
 struct rec {
     bool valid;
@@ -289,24 +283,6 @@ static bool add_chain(unsigned q, struct rec *r, bool indirect)
     drv.q[q].rec[r->desc[0]] = *r;
     publish(q, r->desc[0]);
     return true;
-}
-
-/* Split [addr, addr+len) into up to (n) pieces at input-chosen points. */
-static unsigned split(struct in *in, struct piece *out, unsigned room,
-                      gpa_t addr, uint32_t len, unsigned n, bool write)
-{
-    unsigned k = 0;
-
-    while (len && k < room) {
-        uint32_t take = len;
-
-        if (k + 1 < n && len > 1)
-            take = 1 + get16(in) % (len - 1);
-        out[k++] = (struct piece){.addr = addr, .len = take, .write = write};
-        addr += take;
-        len -= take;
-    }
-    return k;
 }
 
 /* A receive buffer's region outside its writable pieces still holds
