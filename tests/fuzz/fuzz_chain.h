@@ -3,6 +3,7 @@
 #ifndef VESSEL_TESTS_FUZZ_CHAIN_H
 #define VESSEL_TESTS_FUZZ_CHAIN_H
 
+#include "core/bytes.h"
 #include "core/types.h"
 #include "fuzz_input.h"
 
@@ -30,6 +31,19 @@ static inline unsigned split(struct in *in, struct piece *out, unsigned room,
         len -= take;
     }
     return k;
+}
+
+/* Descriptor (i) of the table at (table) in the fake RAM at (ram). */
+static inline void fuzz_put_desc(uint8_t *ram, gpa_t table, unsigned i,
+                                 gpa_t addr, uint32_t len, uint16_t flags,
+                                 uint16_t next)
+{
+    uint8_t *p = ram + table + 16 * (gpa_t)i;
+
+    le64_put(p, 0, addr);
+    le32_put(p, 8, len);
+    le16_put(p, 12, flags);
+    le16_put(p, 14, next);
 }
 
 #endif

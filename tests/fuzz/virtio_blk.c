@@ -167,17 +167,6 @@ static struct {
     bool tainted;               /* raw writes: checks on requests are off */
 } drv;
 
-static void put_desc(gpa_t table, unsigned i, gpa_t addr, uint32_t len,
-                     uint16_t flags, uint16_t next)
-{
-    uint8_t *p = ram + table + 16 * (gpa_t)i;
-
-    le64_put(p, 0, addr);
-    le32_put(p, 8, len);
-    le16_put(p, 12, flags);
-    le16_put(p, 14, next);
-}
-
 static void publish(uint16_t head)
 {
     le16_put(ram, AVAIL_GPA + 4 + 2 * (drv.avail_idx % QSIZE), head);
@@ -288,14 +277,14 @@ static bool add_chain(struct rec *r, const struct piece *p, unsigned n,
                                     (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
 
         if (indirect)
-            put_desc(table, i, p[i].addr, p[i].len, flags,
+            fuzz_put_desc(ram, table, i, p[i].addr, p[i].len, flags,
                      (uint16_t)(i + 1 < n ? i + 1 : 0));
         else
-            put_desc(DESC_GPA, r->desc[i], p[i].addr, p[i].len, flags,
+            fuzz_put_desc(ram, DESC_GPA, r->desc[i], p[i].addr, p[i].len, flags,
                      i + 1 < n ? r->desc[i + 1] : 0);
     }
     if (indirect)
-        put_desc(DESC_GPA, r->desc[0], table, 16 * n, VIRTQ_DESC_F_INDIRECT, 0);
+        fuzz_put_desc(ram, DESC_GPA, r->desc[0], table, 16 * n, VIRTQ_DESC_F_INDIRECT, 0);
     r->ndesc = nd;
     for (unsigned i = 0; i < nd; i++)
         drv.desc_used[r->desc[i]] = true;

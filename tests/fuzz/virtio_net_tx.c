@@ -216,17 +216,6 @@ static const struct netdev_ops be_ops = {
 
 /* ---- fake driver ---- */
 
-static void put_desc(gpa_t table, unsigned i, gpa_t addr, uint32_t len,
-                     uint16_t flags, uint16_t next)
-{
-    uint8_t *p = ram + table + 16 * (gpa_t)i;
-
-    le64_put(p, 0, addr);
-    le32_put(p, 8, len);
-    le16_put(p, 12, flags);
-    le16_put(p, 14, next);
-}
-
 static void publish(unsigned q, uint16_t head)
 {
     gpa_t avail = RING_GPA(q) + 0x100;
@@ -264,14 +253,14 @@ static bool add_chain(unsigned q, struct rec *r, bool indirect)
                                     (i + 1 < r->npiece ? VIRTQ_DESC_F_NEXT : 0));
 
         if (indirect)
-            put_desc(table, i, p->addr, p->len, flags,
+            fuzz_put_desc(ram, table, i, p->addr, p->len, flags,
                      (uint16_t)(i + 1 < r->npiece ? i + 1 : 0));
         else
-            put_desc(RING_GPA(q), r->desc[i], p->addr, p->len, flags,
+            fuzz_put_desc(ram, RING_GPA(q), r->desc[i], p->addr, p->len, flags,
                      i + 1 < r->npiece ? r->desc[i + 1] : 0);
     }
     if (indirect)
-        put_desc(RING_GPA(q), r->desc[0], table, 16 * r->npiece,
+        fuzz_put_desc(ram, RING_GPA(q), r->desc[0], table, 16 * r->npiece,
                  VIRTQ_DESC_F_INDIRECT, 0);
     r->ndesc = nd;
     r->valid = true;
