@@ -155,24 +155,64 @@ static int snap_debugfs(const char *dir, pid_t pid)
     return nvm;
 }
 
-/* Rss (KiB) of the largest-Rss mapping whose size is in [kib, kib + 4096]. */
-static long ram_rss(pid_t pid, long kib)
+/* Memory of the child at the snapshot, from smaps (KiB): the Rss of its
+ * guest RAM (the largest-Rss mapping whose size is in [kib, kib + 4 MiB]),
+ * and of everything else: Rss, anonymous, and private (pages no other
+ * process maps: what one more VM really costs the host). */
+struct smaps_sum {
+    long ram_rss, out_rss, out_anon, out_private;
+};
+
+struct smaps_map {
+    long size, rss, anon, priv;
+};
+
+static void smaps_add(struct smaps_sum *s, const struct smaps_map *m, long kib,
+                      struct smaps_map *ram)
+{
+    if (m->size < 0)
+        return;
+    if (m->size >= kib && m->size <= kib + 4096 && m->rss > ram->rss) {
+        if (ram->size >= 0) {   /* the previous candidate was not RAM */
+            s->out_rss += ram->rss;
+            s->out_anon += ram->anon;
+            s->out_private += ram->priv;
+        }
+        *ram = *m;
+        return;
+    }
+    s->out_rss += m->rss;
+    s->out_anon += m->anon;
+    s->out_private += m->priv;
+}
+
+static int smaps_read(pid_t pid, long kib, struct smaps_sum *s)
 {
     char path[64], line[256];
+    struct smaps_map m = { .size = -1 }, ram = { .size = -1, .rss = -1 };
+    long v;
+
     snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
-    long best = -1, size = -1, v;
+    memset(s, 0, sizeof(*s));
     while (fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "Size: %ld kB", &v) == 1)
-            size = v;
-        else if (sscanf(line, "Rss: %ld kB", &v) == 1 && size >= kib &&
-                 size <= kib + 4096 && v > best)
-            best = v;
+        if (sscanf(line, "Size: %ld kB", &v) == 1) {
+            smaps_add(s, &m, kib, &ram);
+            m = (struct smaps_map){ .size = v };
+        } else if (sscanf(line, "Rss: %ld kB", &v) == 1)
+            m.rss = v;
+        else if (sscanf(line, "Anonymous: %ld kB", &v) == 1)
+            m.anon = v;
+        else if (sscanf(line, "Private_Clean: %ld kB", &v) == 1 ||
+                 sscanf(line, "Private_Dirty: %ld kB", &v) == 1)
+            m.priv += v;
     }
+    smaps_add(s, &m, kib, &ram);
     fclose(f);
-    return best;
+    s->ram_rss = ram.rss;
+    return 0;
 }
 
 static void usage(void)
@@ -246,7 +286,8 @@ int main(int argc, char **argv)
     size_t llen = 0;
     int at_bol = 1, eof = 0, snapped = 0, nvm = -2;
     double marker_ms = -1, snap_ms = -1, term_ms = -1;
-    long rss_ram = -1;
+    struct smaps_sum mem;
+    int have_mem = 0;
     const char *ended = "self";
     char marker_line[256] = "";
     int status = 0;
@@ -259,8 +300,8 @@ int main(int argc, char **argv)
             snapped = 1;
             snap_ms = t;
             nvm = snap_debugfs(debugfs, pid);
-            if (ram_kib > 0)
-                rss_ram = ram_rss(pid, ram_kib);
+            if (ram_kib > 0 && smaps_read(pid, ram_kib, &mem) == 0)
+                have_mem = 1;
         }
         if (term_ms < 0 && ((marker_ms >= 0 && kill_after > 0 && t >= marker_ms + kill_after) ||
                             t >= timeout_s * 1e3)) {
@@ -382,6 +423,9 @@ int main(int argc, char **argv)
     for (int k = 0; k < nstats; k++)
         printf("kvm.%s %" PRIu64 "\n", stats[k].name, stats[k].val);
     if (ram_kib > 0)
-        printf("ram_rss_kib %ld\n", rss_ram);
+        printf("ram_rss_kib %ld\n", have_mem ? mem.ram_rss : -1L);
+    if (have_mem)
+        printf("outside_rss_kib %ld\noutside_anon_kib %ld\noutside_private_kib %ld\n",
+               mem.out_rss, mem.out_anon, mem.out_private);
     return 0;
 }

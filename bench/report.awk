@@ -53,6 +53,9 @@ BEGIN {
     add("peak_rss",  "VMM peak RSS (MiB)", 2, "qemu", "")
     add("mem",       "VMM memory overhead (MiB)", 2, "qemu", "c")
     add("mem_smaps", "VMM memory overhead, own RAM Rss from smaps (MiB)", 2, "qemu", "d")
+    add("mem_out",   "VMM Rss outside guest RAM, at the snapshot (MiB)", 2, "qemu", "d")
+    add("mem_anon",  "  of it anonymous (MiB)", 2, "qemu", "d")
+    add("mem_priv",  "  of it private to the process (USS) (MiB)", 2, "qemu", "d")
     add("su_cpu",    "VMM start-up CPU (ms)", 1, "qemu", "e")
     add("su_majflt", "VMM start-up major faults", 0, "qemu", "e")
     add("cpu_ms",    "CPU-bound work: guest vs host (ms)", 0, "host", "f")
@@ -119,7 +122,9 @@ END {
     print "    (--stats). QEMU: peak RSS (getrusage ru_maxrss) minus Vessel's ram.touched_kib from the same round,"
     print "    as an estimate of the RAM the same guest touches under QEMU."
     print "[d] Cross-check of [c] with each VMM's own figure: peak RSS minus the Rss of its guest-RAM mapping"
-    print "    (the 256 MiB mapping in /proc/PID/smaps, read at the same moment as [a])."
+    print "    (the 256 MiB mapping in /proc/PID/smaps, read at the same moment as [a]). The rows below it"
+    print "    sum every other mapping in smaps at that moment: Rss, Anonymous, and Private_Clean+Private_Dirty"
+    print "    (pages no other process maps, e.g. not the shared text of libc: what one more VM costs)."
     print "[e] Vessel: startup.cpu_us / startup.majflt (user+sys CPU and major faults from exec to the first"
     print "    KVM_RUN). QEMU: user+sys CPU and major faults of a whole run with -S (never enters the guest) and"
     print "    `quit` on -monitor stdio: exec, machine set-up, kernel/initrd load and exit; an upper bound."

@@ -1,0 +1,29 @@
+/* Default thread attributes: see threads.h for why. */
+#include "host/threads.h"
+
+#include <pthread.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+int host_threads_init(void)
+{
+#ifdef SANITIZED
+    return 0;
+#else
+    pthread_attr_t attr;
+    int rc = pthread_attr_init(&attr);
+
+    if (rc == 0)
+        rc = pthread_attr_setstacksize(&attr, HOST_THREAD_STACK);
+    if (rc == 0)
+        rc = pthread_setattr_default_np(&attr);
+    pthread_attr_destroy(&attr);
+    return -rc;
+#endif
+}
