@@ -21,6 +21,8 @@
  *      client.
  *   4. At the end: api_server_stop(srv) (subscribers get the last events
  *      first), then rundir_release(&rd).
+ * GET /console (the console history) needs ops->console, which
+ * vmm/control.c fills from host/consock.h's history ring.
  * describe() fills config with config_json_dump() (vmm/config_json.h),
  * so GET /vm's "config" has the schema `vessel run --config` reads. */
 #ifndef VESSEL_API_API_H
@@ -38,6 +40,7 @@
 #define API_METRICS_MAX (64 * 1024)
 #define API_REASON_MAX 200          /* bytes of an event's reason kept */
 #define API_POWER_TIMEOUT_MAX_MS 3600000
+#define API_CONSOLE_MAX (64 * 1024) /* bytes of GET /console */
 
 enum api_vm_state {
     API_VM_STARTING,                /* built, vCPUs not yet running */
@@ -105,6 +108,11 @@ struct api_vm_ops {
     /* GET /metrics: Prometheus text lines into (out) with
      * api_text_printf(). Returns 0 or -errno (500). */
     int (*metrics)(void *ctx, struct api_text *out);
+    /* GET /console: copy the newest console output, at most (cap) bytes
+     * (API_CONSOLE_MAX), oldest first, into (buf) and set (*len). Returns
+     * 0, -ENOTSUP when the VM keeps none (501), or -errno (500). NULL: the
+     * VM keeps none. */
+    int (*console)(void *ctx, char *buf, size_t cap, size_t *len);
 };
 
 struct api_server_config {

@@ -394,8 +394,11 @@ static int exchange(const char *sock, const char *method, const char *path,
     if (rc == 0)
         rc = send_request(c, method, path, body);
     /* A server may answer (413) and close before it has read the body. */
-    if (rc == 0 || rc == -EPIPE || rc == -ECONNRESET)
-        rc = read_head(c, h) == 0 ? 0 : rc ? rc : -EPROTO;
+    if (rc == 0 || rc == -EPIPE || rc == -ECONNRESET) {
+        int hr = read_head(c, h);   /* -ETIMEDOUT: a server that hangs */
+
+        rc = hr == 0 ? 0 : rc ? rc : hr;
+    }
     if (rc == 0)
         rc = read_response(c, h, k);
     if (c->fd >= 0)

@@ -13,6 +13,7 @@
 #define TYPE_JSON "application/json"
 #define TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define TYPE_EVENTS "application/x-ndjson"
+#define TYPE_CONSOLE "application/octet-stream"
 
 static const char *const state_names[API_VM__COUNT] = {
     [API_VM_STARTING] = "starting",
@@ -345,6 +346,34 @@ static void get_metrics(const struct api_router *rt, const char *body,
     out->len = t.len;
 }
 
+/* The console's history: raw guest bytes (not necessarily UTF-8, with the
+ * guest's own \r\n), so octet-stream rather than text. */
+static void get_console(const struct api_router *rt, const char *body,
+                        size_t len, struct api_reply *out)
+{
+    char *buf;
+    size_t n = 0;
+    int rc;
+
+    (void)body;
+    (void)len;
+    if (!rt->ops->console) {
+        reply_rc(out, -ENOTSUP, 200);
+        return;
+    }
+    buf = malloc(API_CONSOLE_MAX);
+    rc = buf ? rt->ops->console(rt->ctx, buf, API_CONSOLE_MAX, &n) : -ENOMEM;
+    if (rc < 0) {
+        free(buf);
+        reply_rc(out, rc, 200);
+        return;
+    }
+    out->status = 200;
+    out->type = TYPE_CONSOLE;
+    out->body = buf;
+    out->len = n < API_CONSOLE_MAX ? n : API_CONSOLE_MAX;
+}
+
 static void get_events(const struct api_router *rt, const char *body,
                        size_t len, struct api_reply *out)
 {
@@ -369,6 +398,7 @@ static const struct route {
     { "/vm/power", "PUT", put_power },
     { "/metrics", "GET", get_metrics },
     { "/events", "GET", get_events },
+    { "/console", "GET", get_console },
 };
 
 void api_route(const struct api_router *rt, const char *method,

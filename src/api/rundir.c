@@ -17,6 +17,7 @@
 /* What a VM may leave in its directory besides the lock. */
 static const char *const vm_files[] = {
     RUNDIR_API_SOCK, RUNDIR_CONSOLE_SOCK, RUNDIR_PID, RUNDIR_PID ".tmp",
+    RUNDIR_LOG,
 };
 
 /* BASE/NAME opened; the lock is not necessarily held. */

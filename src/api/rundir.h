@@ -9,6 +9,8 @@
  *   BASE/NAME/pid            the VM process's pid, "1234\n"
  *   BASE/NAME/api.sock       the control socket (docs/api.md)     0600
  *   BASE/NAME/console.sock   the serial console                   0600
+ *   BASE/NAME/vessel.log     log messages of a detached VM (vessel run
+ *                            --detach); removed with the directory
  *
  * A directory whose lock is free belongs to a VM that died (SIGKILL, a
  * crash of the host process): the next claim of that name, rundir_probe()
@@ -29,6 +31,7 @@
 #define RUNDIR_PID "pid"
 #define RUNDIR_API_SOCK "api.sock"
 #define RUNDIR_CONSOLE_SOCK "console.sock"
+#define RUNDIR_LOG "vessel.log"
 
 /* A claimed name. */
 struct rundir {

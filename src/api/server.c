@@ -35,6 +35,8 @@
 #include "core/log.h"
 #include "host/clock.h"
 #include "host/evloop.h"
+#include "host/sandbox.h"
+#include "host/unixsock.h"
 
 #define CONN_MEMORY (16 * 1024)     /* MHD's pool per connection */
 #define LISTEN_BACKLOG 16
@@ -472,6 +474,7 @@ static void *api_thread(void *arg)
     struct api_server *s = arg;
     uint64_t until;
 
+    sandbox_thread_enter(SANDBOX_API);
     while (!atomic_load(&s->stopping)) {
         wait_events(s, sweep(s, LOOP_MAX_MS));
         wake_streams(s, false);
@@ -492,34 +495,6 @@ static void *api_thread(void *arg)
 }
 
 /* ---- start and stop ---- */
-
-static int make_listener(const char *path)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int fd, rc;
-
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return -ENAMETOOLONG;
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return -errno;
-    /* Linux gives the socket file the socket inode's mode (less the
-     * umask) at bind: 0600 from the start, no window. */
-    if (fchmod(fd, 0600) < 0 ||
-        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        rc = -errno;
-        close(fd);
-        return rc;
-    }
-    if (listen(fd, LISTEN_BACKLOG) < 0) {
-        rc = -errno;
-        unlink(path);
-        close(fd);
-        return rc;
-    }
-    return fd;
-}
 
 /* Whether a failed MHD_start_daemon() closed the listening socket is not
  * documented: close it only if the number still names that socket. */
@@ -550,6 +525,7 @@ static int start_daemon(struct api_server *s, int lfd)
 {
     const union MHD_DaemonInfo *di;
 
+    errno = 0;   /* MHD reports no cause: keep the one a syscall left */
     s->d = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
         NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, lfd,
@@ -560,7 +536,7 @@ static int start_daemon(struct api_server *s, int lfd)
         MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_log, s, MHD_OPTION_END);
     if (!s->d)
-        return -EIO;
+        return errno ? -errno : -EIO;
     di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD);
     if (!di) {
         MHD_stop_daemon(s->d);
@@ -574,7 +550,7 @@ static int start_daemon(struct api_server *s, int lfd)
 static int listen_and_serve(struct api_server *s)
 {
     struct stat st;
-    int lfd = make_listener(s->sock_path), rc;
+    int lfd = unix_listen(s->sock_path, LISTEN_BACKLOG), rc;
 
     if (lfd < 0)
         return lfd;

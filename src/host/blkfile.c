@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "host/sandbox.h"
 
 #define NONE UINT_MAX
 #define MAX_RETRIES 1000      /* EINTR/EAGAIN in a row before giving up */
@@ -264,6 +265,7 @@ static void *worker(void *arg)
 {
     struct blkfile *bf = arg;
 
+    sandbox_thread_enter(SANDBOX_BLK);
     pthread_mutex_lock(&bf->lock);
     for (;;) {
         const struct blkdev_req *req;

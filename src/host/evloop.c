@@ -8,6 +8,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "host/sandbox.h"
+
 struct watch {
     int fd;
     evloop_fn fn;
@@ -129,6 +131,7 @@ static void *loop(void *arg)
     struct evloop *l = arg;
     struct epoll_event ev[16];
 
+    sandbox_thread_enter(SANDBOX_IO);
     for (;;) {
         int n = epoll_wait(l->epfd, ev, 16, -1);
 

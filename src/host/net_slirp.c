@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "host/clock.h"
 #include "host/evloop.h"
+#include "host/sandbox.h"
 
 /* SlirpConfig fields up to disable_dns; timers through timer_new. */
 #define CONFIG_VERSION 3
@@ -299,6 +300,7 @@ static void *loop(void *arg)
 {
     struct net_slirp *s = arg;
 
+    sandbox_thread_enter(SANDBOX_SLIRP);
     while (!atomic_load(&s->stop)) {
         uint32_t slirp_ms = UINT32_MAX;
         int n, timeout;

@@ -36,6 +36,8 @@ struct vm_config {
     const char *stats_path;  /* --stats: write counters here at the end */
     uint64_t start_ns;       /* monotonic time vessel started */
     bool console_raw;        /* stdin is a terminal the guest should own */
+    bool no_sandbox;         /* --no-sandbox: no seccomp, no privilege drop */
+    const char *user;        /* --user NAME|UID[:GID] to drop to; or NULL */
 };
 
 #endif

@@ -93,7 +93,7 @@ static int add_console(struct vm *vm, char *err, size_t errlen)
     ds->con = calloc(1, sizeof(*ds->con));
     if (!ds->con)
         return -ENOMEM;
-    virtio_console_init(ds->con, &vm->gm, &fdchr_ops, &vm->console_out);
+    virtio_console_init(ds->con, &vm->gm, &chr_tee_ops, &vm->console_tee);
     ds->con_vv.after_kick = console_after_kick;
     return vm_virtio_add(vm, &ds->con_vv, &ds->con->vdev, "console", err,
                          errlen);

@@ -26,6 +26,10 @@ size_t escape_filter(struct escape *e, const uint8_t *in, size_t len,
             *act = ESCAPE_QUIT;
             return n;
         }
+        if (e->detach_key && (c == 'd' || c == 'D')) {
+            *act = ESCAPE_DETACH;
+            return n;
+        }
         if (c == 'h' || c == 'H' || c == '?') {
             *act = ESCAPE_HELP;
             return n;

@@ -8,10 +8,11 @@
 
 #define ESCAPE_KEY 0x01   /* Ctrl-A */
 
-enum escape_action { ESCAPE_NONE, ESCAPE_QUIT, ESCAPE_HELP };
+enum escape_action { ESCAPE_NONE, ESCAPE_QUIT, ESCAPE_HELP, ESCAPE_DETACH };
 
 struct escape {
     bool armed;          /* the last byte seen was a lone Ctrl-A */
+    bool detach_key;     /* Ctrl-A d means ESCAPE_DETACH (vessel console) */
 };
 
 /* Filter (len) bytes of terminal input into (out), which has room for

@@ -86,7 +86,7 @@ int platform_init(struct platform *p, struct vm *vm, char *err, size_t errlen)
 
     vm->console_out.fd = 1;
     uart_init(&p->com1, irq_line_of(&p->com1_irq, vm, UART_COM1_IRQ),
-              &fdchr_ops, &vm->console_out);
+              &chr_tee_ops, &vm->console_tee);
     rtc_init(&p->rtc, &host_clock_ops, NULL);
     rtc_set_mem_size(&p->rtc, vm->gm.r[0].size,
                      vm->gm.nr > 1 ? vm->gm.r[1].size : 0);

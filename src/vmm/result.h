@@ -11,6 +11,9 @@ enum vm_result {
     VM_CRASH = 3,             /* triple fault, internal error, failed entry */
     VM_PANIC = 4,             /* guest kernel panic reported via pvpanic */
     VM_HOST_ERROR = 5,        /* the VMM failed while running */
+    VM_STOPPED = 6,           /* stopped through the control API: stop, or
+                                 an acpi-shutdown the guest did not finish
+                                 within its timeout */
     VM_DEBUG_EXIT_BASE = 32,  /* test guests: debug-exit port value V gives
                                  32 + (V & 63) */
 };

@@ -10,7 +10,9 @@
 
 #include "core/log.h"
 #include "host/evloop.h"
+#include "host/sandbox.h"
 #include "host/term.h"
+#include "vmm/control.h"
 #include "vmm/escape.h"
 #include "vmm/vm.h"
 
@@ -28,9 +30,17 @@ static void kick_signal(int sig)
     (void)sig;   /* only interrupts KVM_RUN */
 }
 
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
+
 /* Block the signals the main loop reads through a signalfd, in every thread
  * (threads inherit the mask), and let SIGUSR1 kick vCPUs. */
-static int setup_signals(sigset_t *stop_set)
+int vm_signals_init(void)
 {
     struct sigaction sa;
     sigset_t all;
@@ -41,13 +51,22 @@ static int setup_signals(sigset_t *stop_set)
     if (sigaction(SIGUSR1, &sa, NULL) < 0)
         return -errno;
     signal(SIGPIPE, SIG_IGN);
-    sigemptyset(stop_set);
-    sigaddset(stop_set, SIGINT);
-    sigaddset(stop_set, SIGTERM);
-    sigaddset(stop_set, SIGHUP);
-    all = *stop_set;
+    stop_signals(&all);
     sigaddset(&all, SIGUSR1);
     return -pthread_sigmask(SIG_BLOCK, &all, NULL);
+}
+
+size_t vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
+{
+    size_t took;
+
+    pthread_mutex_lock(&vm->dev_lock);
+    /* Input goes to the console the guest uses: hvc0 when it exists. */
+    took = vm->devs.con ? virtio_console_push_input(vm->devs.con, buf, len)
+                        : platform_console_input(&vm->plat, buf, len);
+    vm->console_in_bytes += took;
+    pthread_mutex_unlock(&vm->dev_lock);
+    return took;
 }
 
 static void feed_guest(struct vm *vm, struct console_in *in)
@@ -56,12 +75,7 @@ static void feed_guest(struct vm *vm, struct console_in *in)
 
     if (!in->npending)
         return;
-    pthread_mutex_lock(&vm->dev_lock);
-    /* Input goes to the console the guest uses: hvc0 when it exists. */
-    took = vm->devs.con
-               ? virtio_console_push_input(vm->devs.con, in->pending, in->npending)
-               : platform_console_input(&vm->plat, in->pending, in->npending);
-    pthread_mutex_unlock(&vm->dev_lock);
+    took = vm_console_input(vm, in->pending, in->npending);
     memmove(in->pending, in->pending + took, in->npending - took);
     in->npending -= took;
 }
@@ -133,29 +147,61 @@ static void main_loop(struct vm *vm, int sfd)
     }
 }
 
+/* Start the I/O thread and every vCPU; 0, or the VM is already told to
+ * stop. */
+static int start_threads(struct vm *vm)
+{
+    int rc = evloop_start(vm->io);
+
+    if (rc < 0) {
+        vm_request_stop(vm, VM_HOST_ERROR, "cannot start the I/O thread");
+        return rc;
+    }
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        rc = vcpu_start(&vm->vcpus[i]);
+        if (rc < 0) {
+            vm_request_stop(vm, VM_HOST_ERROR, "cannot start a vCPU thread");
+            return rc;
+        }
+    }
+    __atomic_store_n(&vm->vcpus_up, true, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* vessel run --detach: tell the waiting parent the VM runs. */
+static void notify_started(struct vm *vm)
+{
+    static const char ok[] = "ok\n";
+
+    if (vm->notify_fd < 0)
+        return;
+    if (write(vm->notify_fd, ok, sizeof(ok) - 1) < 0)
+        log_debug("cannot tell the parent: %s", strerror(errno));
+    close(vm->notify_fd);
+    vm->notify_fd = -1;
+}
+
 int vm_run(struct vm *vm)
 {
     sigset_t stop_set;
     int sfd, rc;
 
-    rc = setup_signals(&stop_set);
+    rc = vm_signals_init();
+    stop_signals(&stop_set);
     sfd = rc < 0 ? -1 : signalfd(-1, &stop_set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) {
-        log_error("cannot set up signal handling: %s", strerror(errno));
-        return VM_HOST_ERROR;
+        char why[96];
+
+        snprintf(why, sizeof(why), "cannot set up signal handling: %s",
+                 strerror(rc < 0 ? -rc : errno));
+        vm_request_stop(vm, VM_STARTUP_ERROR, why);   /* nothing ran yet */
+        return vm->result;
     }
     if (vm->cfg.console_raw)
         term_raw_enter(STDIN_FILENO);
-    rc = evloop_start(vm->io);
-    if (rc < 0)
-        vm_request_stop(vm, VM_HOST_ERROR, "cannot start the I/O thread");
-    for (unsigned i = 0; rc == 0 && i < vm->ncpus; i++) {
-        rc = vcpu_start(&vm->vcpus[i]);
-        if (rc < 0) {
-            vm_request_stop(vm, VM_HOST_ERROR, "cannot start a vCPU thread");
-            break;
-        }
-    }
+    if (start_threads(vm) == 0)
+        notify_started(vm);
+    sandbox_thread_enter(SANDBOX_MAIN);   /* last: every thread is started */
     main_loop(vm, sfd);
     for (unsigned i = 0; i < vm->ncpus; i++) {
         vcpu_kick(&vm->vcpus[i]);
@@ -163,6 +209,7 @@ int vm_run(struct vm *vm)
             pthread_join(vm->vcpus[i].thread, NULL);
     }
     evloop_stop(vm->io);
+    vm_control_ended(vm);
     term_restore();
     close(sfd);
     return vm->result;

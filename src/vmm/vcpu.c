@@ -3,8 +3,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
+#include "host/clock.h"
+#include "host/sandbox.h"
+#include "vmm/control.h"
 #include "vmm/vm.h"
 
 /* The signal that kicks a vCPU thread out of KVM_RUN (handler installed by
@@ -109,6 +113,42 @@ static const vexit_fn vexit_table[VEXIT__COUNT] = {
     [VEXIT_SYSTEM_EVENT] = on_system_event,
 };
 
+/* Wait outside the guest while the VM is paused (vm_pause()). */
+static void park(struct vcpu *vc)
+{
+    struct vm *vm = vc->vm;
+
+    pthread_mutex_lock(&vm->run_lock);
+    vm->parked++;
+    pthread_cond_broadcast(&vm->run_cond);
+    while (__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE) &&
+           !vm_stopping(vm))
+        pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+    vm->parked--;
+    pthread_mutex_unlock(&vm->run_lock);
+}
+
+static void count_exit(struct vcpu *vc, enum vexit_kind k)
+{
+    /* One writer: a plain add made visible atomically, no locked insn. */
+    uint64_t n = __atomic_load_n(&vc->exits[k], __ATOMIC_RELAXED);
+
+    __atomic_store_n(&vc->exits[k], n + 1, __ATOMIC_RELAXED);
+}
+
+uint64_t vcpu_exits(const struct vcpu *vc, int kind)
+{
+    uint64_t n = 0;
+
+    if (kind >= 0)
+        return kind < VEXIT__COUNT
+                   ? __atomic_load_n(&vc->exits[kind], __ATOMIC_RELAXED)
+                   : 0;
+    for (unsigned k = 0; k < VEXIT__COUNT; k++)
+        n += __atomic_load_n(&vc->exits[k], __ATOMIC_RELAXED);
+    return n;
+}
+
 void *vcpu_thread(void *arg)
 {
     struct vcpu *vc = arg;
@@ -116,14 +156,23 @@ void *vcpu_thread(void *arg)
     struct vexit ex;
     sigset_t kick;
 
+    sandbox_thread_enter(SANDBOX_VCPU);   /* before the first KVM_RUN */
     sigemptyset(&kick);
     sigaddset(&kick, VCPU_KICK_SIGNAL);
     pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
-    if (vc->id == 0)
+    if (vc->id == 0) {
         stats_mark_first_run(vm);
+        vm_control_started(vm);
+    }
     while (!vm_stopping(vm)) {
-        int rc = vm->ops->run(vc->acc, &ex);
+        int rc;
         vexit_fn fn;
+
+        if (__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE)) {
+            park(vc);
+            continue;
+        }
+        rc = vm->ops->run(vc->acc, &ex);
 
         if (rc < 0) {
             char why[96];
@@ -132,7 +181,7 @@ void *vcpu_thread(void *arg)
             vm_request_stop(vm, VM_HOST_ERROR, why);
             break;
         }
-        vc->exits[ex.kind]++;
+        count_exit(vc, ex.kind);
         fn = vexit_table[ex.kind];
         if (!fn) {
             crash(vc, &ex, "unhandled exit");
@@ -158,4 +207,47 @@ void vcpu_kick(struct vcpu *vc)
         return;
     vc->vm->ops->kick(vc->acc);
     pthread_kill(vc->thread, VCPU_KICK_SIGNAL);
+}
+
+static unsigned started_vcpus(const struct vm *vm)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        n += vm->vcpus[i].started;
+    return n;
+}
+
+int vm_pause(struct vm *vm, unsigned timeout_ms)
+{
+    uint64_t end = host_mono_ns() + (uint64_t)timeout_ms * 1000000U;
+    struct timespec ts = { .tv_sec = (time_t)(end / 1000000000U),
+                           .tv_nsec = (long)(end % 1000000000U) };
+    unsigned want = started_vcpus(vm);
+    int rc = 0;
+
+    pthread_mutex_lock(&vm->run_lock);
+    /* Pairs with the acquire load at the top of the vCPU loop; the kick
+     * makes a vCPU inside KVM_RUN come back to that load. */
+    __atomic_store_n(&vm->pause_req, true, __ATOMIC_RELEASE);
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        vcpu_kick(&vm->vcpus[i]);
+    while (rc == 0 && vm->parked < want && !vm_stopping(vm))
+        rc = -pthread_cond_timedwait(&vm->run_cond, &vm->run_lock, &ts);
+    if (rc == 0 && vm_stopping(vm))
+        rc = -EBUSY;
+    if (rc < 0) {
+        __atomic_store_n(&vm->pause_req, false, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&vm->run_cond);
+    }
+    pthread_mutex_unlock(&vm->run_lock);
+    return rc;
+}
+
+void vm_resume(struct vm *vm)
+{
+    pthread_mutex_lock(&vm->run_lock);
+    __atomic_store_n(&vm->pause_req, false, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&vm->run_cond);
+    pthread_mutex_unlock(&vm->run_lock);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "boot/layout.h"
@@ -87,6 +88,18 @@ static int open_accel(struct vm *vm, char *err, size_t errlen)
     return rc;
 }
 
+/* The pause condvar waits with deadlines on the monotonic clock. */
+static void init_run_lock(struct vm *vm)
+{
+    pthread_condattr_t ca;
+
+    pthread_mutex_init(&vm->run_lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&vm->run_cond, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
 int vm_create(struct vm **out, const struct vm_config *cfg, char *err,
               size_t errlen)
 {
@@ -105,7 +118,11 @@ int vm_create(struct vm **out, const struct vm_config *cfg, char *err,
     vm->unclaimed_rl = (struct ratelimit){ .burst = 20, .every = 1000 };
     vm->wake_fd = -1;
     vm->console_out.fd = STDOUT_FILENO;
+    vm->console_tee = (struct chr_tee){ .a = &fdchr_ops,
+                                        .a_ctx = &vm->console_out };
+    vm->notify_fd = -1;
     pthread_mutex_init(&vm->dev_lock, NULL);
+    init_run_lock(vm);
     bus_init(&vm->pio, "pio");
     bus_init(&vm->mmio, "mmio");
     vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -169,6 +186,8 @@ void vm_destroy(struct vm *vm)
     if (vm->wake_fd >= 0)
         close(vm->wake_fd);
     pthread_mutex_destroy(&vm->dev_lock);
+    pthread_cond_destroy(&vm->run_cond);
+    pthread_mutex_destroy(&vm->run_lock);
     free(vm);
 }
 
@@ -188,6 +207,11 @@ void vm_request_stop(struct vm *vm, int result, const char *reason)
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
     snprintf(vm->reason, sizeof(vm->reason), "%s", reason);
+    /* Parked vCPUs (a paused VM) must see the end too. run_lock is taken
+     * after dev_lock here; nothing takes them the other way round. */
+    pthread_mutex_lock(&vm->run_lock);
+    pthread_cond_broadcast(&vm->run_cond);
+    pthread_mutex_unlock(&vm->run_lock);
     for (unsigned i = 0; i < vm->ncpus; i++)
         vcpu_kick(&vm->vcpus[i]);
     if (write(vm->wake_fd, &one, sizeof(one)) < 0)

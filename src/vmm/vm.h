@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "host/fdchr.h"
 #include "host/ram.h"
+#include "vmm/chrtee.h"
 #include "vmm/config.h"
 #include "vmm/devices.h"
 #include "vmm/pci.h"
@@ -21,6 +22,7 @@
 #include "vmm/stats.h"
 
 struct vm;
+struct vm_control;
 
 struct vcpu {
     struct vm *vm;
@@ -28,7 +30,9 @@ struct vcpu {
     struct accel_vcpu *acc;
     pthread_t thread;
     bool started;
-    uint64_t exits[VEXIT__COUNT];     /* written by this vCPU's thread only */
+    /* Written by this vCPU's thread only, with relaxed atomic stores so the
+     * API thread may read them (vcpu_exits()) while the VM runs. */
+    uint64_t exits[VEXIT__COUNT];
     struct portcount pio_ports;       /* likewise */
 };
 
@@ -48,13 +52,31 @@ struct vm {
     struct vm_pci pci;
     struct vm_devices devs;
     struct evloop *io;                /* the I/O thread's loop */
-    struct fdchr console_out;
+    struct fdchr console_out;         /* stdout */
+    struct chr_tee console_tee;       /* the console devices' sink: stdout
+                                         and the console socket */
+    uint64_t console_in_bytes;        /* under dev_lock */
 
     struct vcpu vcpus[VM_MAX_CPUS];
     unsigned ncpus;
 
     struct ratelimit unclaimed_rl;    /* guest touching ports nobody has */
     struct vm_startup startup;        /* written by vCPU 0 once */
+
+    /* Pause (vcpu.c): while pause_req is set every vCPU parks outside the
+     * guest, waiting on run_cond; parked counts them (under run_lock). */
+    pthread_mutex_t run_lock;
+    pthread_cond_t run_cond;
+    bool pause_req;                   /* atomic */
+    unsigned parked;
+    bool vcpus_up;                    /* atomic: every vCPU thread started */
+
+    /* What the control API sees (control.c); atomic. enum api_vm_state. */
+    int state;
+    uint64_t run_start_ns;            /* vCPU 0's first entry; 0 before */
+    struct vm_control *ctl;           /* NULL: no control socket */
+    int notify_fd;                    /* vessel run --detach: told "ok"
+                                         once the vCPUs run; -1: none */
 
     int wake_fd;                      /* eventfd: the VM has ended */
     int result;                       /* enum vm_result; set once */
@@ -84,5 +106,27 @@ bool vm_stopping(const struct vm *vm);
 void *vcpu_thread(void *arg);
 int vcpu_start(struct vcpu *vc) MUST_CHECK;
 void vcpu_kick(struct vcpu *vc);
+
+/* Exits of (vc) so far, all kinds or of (kind); from any thread. */
+uint64_t vcpu_exits(const struct vcpu *vc, int kind);
+
+/* Park every vCPU outside the guest and return once all are parked:
+ * 0, -ETIMEDOUT after (timeout_ms) (the vCPUs are let go again), or
+ * -EBUSY if the VM is ending. Call from one thread at a time (the API's),
+ * never from a vCPU thread. The guest's clocks keep running meanwhile. */
+int vm_pause(struct vm *vm, unsigned timeout_ms) MUST_CHECK;
+
+/* Let parked vCPUs run again. */
+void vm_resume(struct vm *vm);
+
+/* Offer console input to the guest (hvc0 when it exists, else COM1);
+ * takes dev_lock. Returns the bytes it took. */
+size_t vm_console_input(struct vm *vm, const uint8_t *buf, size_t len);
+
+/* Block the signals vm_run() handles (SIGINT, SIGTERM, SIGHUP) and set up
+ * the vCPU kick signal; call before any thread starts, so a signal that
+ * arrives while the VM is being built waits for vm_run(). Returns 0 or
+ * -errno. */
+int vm_signals_init(void) MUST_CHECK;
 
 #endif

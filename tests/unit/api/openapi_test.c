@@ -328,6 +328,17 @@ static void check_body(const char *media, const json_t *schema,
     json_error_t je;
     json_t *j;
 
+    if (!strcmp(media, "application/octet-stream")) {
+        /* Raw bytes: only the documented length bound applies. */
+        const json_t *max = json_object_get(schema, "maxLength");
+
+        assert_string_equal(json_string_value(json_object_get(schema,
+                                                               "type")),
+                            "string");
+        if (max && len > (size_t)json_integer_value(max))
+            fail_msg("%s: %zu bytes, more than maxLength", what, len);
+        return;
+    }
     if (!strcmp(media, "application/json")) {
         j = json_loadb(body, len, 0, &je);
         if (!j)
@@ -451,6 +462,9 @@ static const struct {
     { "PUT", "/vm/power", "{\"action\":\"reset\"}", -ENOTSUP, 501 },
     { "GET", "/metrics", NULL, 0, 200 },
     { "GET", "/metrics", NULL, -EIO, 500 },
+    { "GET", "/console", NULL, 0, 200 },
+    { "GET", "/console", NULL, -EIO, 500 },
+    { "GET", "/console", NULL, -ENOTSUP, 501 },
 };
 
 struct lines {

@@ -128,10 +128,33 @@ static void test_metrics_and_events(void **state)
 
     assert_int_equal(req(c, "GET", "/metrics", NULL), 200);
     assert_string_equal(c->rep.type, "text/plain; version=0.0.4; charset=utf-8");
-    assert_non_null(strstr(c->rep.body, "vessel_exits_total{reason=\"pio\"} 10\n"));
+    assert_non_null(strstr(c->rep.body, "vessel_vcpu_exits_total{vcpu=\"0\",reason=\"pio\"} 10\n"));
     assert_int_equal(req(c, "GET", "/events", NULL), 200);
     assert_true(c->rep.stream);
     assert_string_equal(c->rep.type, "application/x-ndjson");
+}
+
+/* GET /console: the VM's bytes as they are (a NUL and 0xff included);
+ * a VM without the op or without a history answers 501. */
+static void test_console(void **state)
+{
+    struct ctx *c = *state;
+    struct api_vm_ops no_console = fake_vm_ops;
+
+    assert_int_equal(req(c, "GET", "/console", NULL), 200);
+    assert_string_equal(c->rep.type, "application/octet-stream");
+    assert_int_equal(c->rep.len, 28);
+    assert_memory_equal(c->rep.body, "Linux version 6.1\r\n\xff login: ", 28);
+    assert_int_equal(c->f.console_calls, 1);
+    assert_int_equal(req(c, "PUT", "/console", "{}"), 405);
+    assert_string_equal(c->rep.allow, "GET");
+    c->f.fail = -ENOTSUP;
+    assert_int_equal(req(c, "GET", "/console", NULL), 501);
+    c->f.fail = 0;
+    no_console.console = NULL;
+    c->rt.ops = &no_console;
+    assert_int_equal(req(c, "GET", "/console", NULL), 501);
+    c->rt.ops = &fake_vm_ops;
 }
 
 static void test_unknown_path_and_method(void **state)
@@ -370,6 +393,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vm_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_console, setup, teardown),
         cmocka_unit_test(test_text_printf),
         cmocka_unit_test(test_names),
     };

@@ -25,6 +25,17 @@
 
 #define TIMEOUT_MS 5000
 
+#if defined(__SANITIZE_THREAD__)
+#define RUNNING_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RUNNING_UNDER_TSAN 1
+#endif
+#endif
+#ifndef RUNNING_UNDER_TSAN
+#define RUNNING_UNDER_TSAN 0
+#endif
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -153,7 +164,7 @@ static void test_endpoints(void **state)
 
     assert_int_equal(request(t.sock, "GET", "/metrics", NULL, &r), 200);
     assert_string_equal(r.head.type, "text/plain; version=0.0.4; charset=utf-8");
-    assert_non_null(strstr(r.body, "vessel_exits_total{reason=\"pio\"} 10\n"));
+    assert_non_null(strstr(r.body, "vessel_vcpu_exits_total{vcpu=\"0\",reason=\"pio\"} 10\n"));
     assert_non_null(strstr(r.body, "vessel_api_responses_total{class=\"2xx\"} 4\n"));
     api_response_free(&r);
 
@@ -544,7 +555,7 @@ static void test_events_slow_reader(void **state)
     bool hold = true;
     struct sub s = { 0 };
     pthread_t th;
-    long before;
+    long before, grew;
     (void)state;
 
     fake_vm_init(&f);
@@ -558,9 +569,13 @@ static void test_events_slow_reader(void **state)
     before = rss_kib();
     for (int i = 1; i < 20000; i++)
         api_event(t.srv, API_EV_RESET, "reboot");
-    assert_true(rss_kib() - before < 2048);
+    grew = rss_kib() - before;
     __atomic_store_n(&hold, false, __ATOMIC_RELEASE);
-    pthread_join(th, NULL);
+    pthread_join(th, NULL);    /* before any assert: no thread outlives it */
+    /* Bounded memory: the ring, not a queue per event. TSan's shadow
+     * memory grows with every access, so the bound means nothing there. */
+    if (!RUNNING_UNDER_TSAN)
+        assert_true(grew < 2048);
     assert_int_equal(s.rc, 0);
     assert_int_equal(s.bad, 0);
     assert_int_equal(s.last_seq, 20000);

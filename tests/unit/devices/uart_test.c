@@ -558,6 +558,87 @@ static void test_corrupt_state_is_safe(void **state)
     assert_true(u->st.rx_head < UART_FIFO_LEN);
 }
 
+/* A THR-empty interrupt storm: the guest writes THR and acknowledges by
+ * reading IIR as fast as it can. Each write costs one lower and one raise
+ * of the line, never more; every byte goes out once. */
+static void test_a26_thre_storm_bounded(void **state)
+{
+    struct fixture *f = *state;
+    struct uart *u = &f->u;
+    const unsigned n = 100000;
+
+    uart_write(u, UART_MCR, UART_MCR_OUT2);
+    uart_write(u, UART_IER, UART_IER_THRI);
+    assert_int_equal(uart_read(u, UART_IIR), UART_IIR_THRI); /* ack */
+    assert_int_equal(f->irq.calls, 2);
+    for (unsigned i = 0; i < n; i++) {
+        uart_write(u, UART_THR, (uint8_t)i);
+        assert_true(f->irq.level);
+        assert_int_equal(uart_read(u, UART_IIR), UART_IIR_THRI);
+        assert_false(f->irq.level);
+        assert_int_equal(uart_read(u, UART_IIR), UART_IIR_NO_INT);
+    }
+    /* per write: raise after the byte left, lower on the IIR read */
+    assert_int_equal(f->irq.calls, 2 + 2 * n);
+    assert_int_equal(f->out.len + f->out.dropped, n);
+    assert_int_equal(u->st.thre_pending, 0);
+}
+
+/* A guest polling LSR and IIR with nothing to do: no state change, no
+ * interrupt edge, no output; every read answers the same. */
+static void test_a26_poll_loop_no_side_effects(void **state)
+{
+    struct fixture *f = *state;
+    struct uart *u = &f->u;
+    struct uart_state before;
+
+    uart_write(u, UART_MCR, UART_MCR_OUT2);
+    uart_write(u, UART_IER, UART_IER_RDI | UART_IER_RLSI);
+    uart_write(u, UART_FCR, UART_FCR_ENABLE);
+    before = u->st;
+    for (unsigned i = 0; i < 100000; i++) {
+        assert_int_equal(uart_read(u, UART_LSR),
+                         UART_LSR_THRE | UART_LSR_TEMT);
+        assert_int_equal(uart_read(u, UART_IIR),
+                         UART_IIR_FIFO | UART_IIR_NO_INT);
+        assert_int_equal(uart_read(u, UART_RBR), 0);
+    }
+    assert_memory_equal(&before, &u->st, sizeof(before));
+    assert_int_equal(f->irq.calls, 0);
+    assert_int_equal(f->out.len, 0);
+}
+
+/* Overrun storms stay bounded: the guest looping back 10^5 bytes into a
+ * full FIFO, and the host offering 1 MiB to a guest that never reads.
+ * The FIFO keeps its first 16 bytes, every byte the UART itself lost is
+ * counted once, and refused host input is left with the host. */
+static void test_a26_overrun_storm_bounded(void **state)
+{
+    struct fixture *f = *state;
+    struct uart *u = &f->u;
+    static uint8_t big[1 << 20];
+    size_t taken = 0;
+
+    uart_write(u, UART_FCR, UART_FCR_ENABLE);
+    for (size_t off = 0; off < sizeof(big); off += 4096)
+        taken += uart_push_input(u, big + off, 4096);
+    assert_int_equal(taken, UART_FIFO_LEN);
+    assert_int_equal(u->st.overruns, 0);     /* refused, not lost */
+    assert_int_equal(uart_rx_room(u), 0);
+
+    uart_write(u, UART_MCR, UART_MCR_LOOP);
+    for (unsigned i = 0; i < 100000; i++)
+        uart_write(u, UART_THR, 0xa5);
+    assert_fifo_sane(u);
+    assert_int_equal(u->st.rx_count, UART_FIFO_LEN);
+    assert_int_equal(u->st.overruns, 100000);
+    assert_int_equal(uart_read(u, UART_LSR) & UART_LSR_OE, UART_LSR_OE);
+    for (unsigned i = 0; i < UART_FIFO_LEN; i++)
+        assert_int_equal(uart_read(u, UART_RBR), 0);   /* host's bytes */
+    assert_int_equal(uart_read(u, UART_LSR) & UART_LSR_DR, 0);
+    assert_int_equal(f->out.len, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -593,6 +674,9 @@ int main(void)
         T(test_bus_every_offset_and_width),
         T(test_random_storm),
         T(test_corrupt_state_is_safe),
+        T(test_a26_thre_storm_bounded),
+        T(test_a26_poll_loop_no_side_effects),
+        T(test_a26_overrun_storm_bounded),
     };
 
     return cmocka_run_group_tests_name("uart", tests, NULL, NULL);

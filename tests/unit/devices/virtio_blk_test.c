@@ -1,8 +1,11 @@
 /* virtio-blk device model: requests through the fake driver against an
  * in-memory backend that fails on demand. test_a19_* / test_a20_* are the
  * RELIABILITY.md (a) cases 19 and 20, test_base_* the baseline for every
- * (a) case, test_b1_* the device's side of fault case (b) 1. */
+ * (a) case, test_b1_* the device's side of fault case (b) 1, test_a11_*
+ * a second vCPU rewriting the request while the device works on it. */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +42,8 @@ struct fbe {
     int submit_rc;              /* submit() refuses with this when < 0 */
     unsigned nsubmit, nwrites, ndrain;
     struct blkdev_req last;     /* copy of the last accepted request */
+    void (*on_submit)(void *arg);  /* the guest acts while a request is */
+    void *on_submit_arg;           /* with the host (test_a11_*) */
 };
 
 static void fbe_info(void *ctx, struct blkdev_info *out)
@@ -87,6 +92,8 @@ static int fbe_submit(void *ctx, struct blkdev_req *req)
     b->pend_cookie[b->npend++] = req->cookie;
     b->nsubmit++;
     b->last = *req;
+    if (b->on_submit)
+        b->on_submit(b->on_submit_arg);
     return 0;
 }
 
@@ -251,10 +258,13 @@ static int setup_ro(void **state)
     return 0;
 }
 
+static void racer_stop(void);
+
 static int teardown(void **state)
 {
     struct fx *f = *state;
 
+    racer_stop();
     /* Every test leaves nothing in flight in the backend. */
     assert_int_equal(f->be.npend, 0);
     fake_ram_free(f->ram);
@@ -1069,6 +1079,180 @@ static void test_base_guest_errors_rate_limited(void **state)
     assert_true(log_lines >= 1 && log_lines <= 11);
 }
 
+/* ---- (a) 11: one fetch, whatever a second vCPU does ---- */
+
+#define ALT_BUF 0x80000     /* where the rewritten descriptors point */
+
+/* The second vCPU, while the request is with the host: the header now says
+ * "write sector 7" and every descriptor points at another buffer. */
+static void rewrite_everything(void *arg)
+{
+    struct fx *f = arg;
+    uint8_t *table = fdrv_ptr(&f->d, f->d.desc, QSIZE * 16);
+    uint8_t *hdr = fdrv_ptr(&f->d, le64_get(table, 0), VIRTIO_BLK_HDR_LEN);
+
+    le32_put(hdr, 0, VIRTIO_BLK_T_OUT);
+    le64_put(hdr, 8, 7);
+    for (unsigned i = 0; i < QSIZE; i++)
+        fdrv_write_desc(&f->d, f->d.desc, (uint16_t)i, ALT_BUF, 512,
+                        VIRTQ_DESC_F_WRITE, 0);
+}
+
+/* The request is finished from the copies taken at pop: the status goes to
+ * the status byte the chain had then, used.len is its length, and the
+ * rewritten header is never looked at again. */
+static void test_a11_rewrite_in_flight_uses_first_fetch(void **state)
+{
+    struct fx *f = *state;
+    uint8_t *alt = fdrv_ptr(&f->d, ALT_BUF, 512);
+    struct rq r;
+
+    memset(alt, 0x77, 512);
+    f->be.on_submit = rewrite_everything;
+    f->be.on_submit_arg = f;
+    r = send(f, VIRTIO_BLK_T_IN, 2, 512, true);
+    f->be.on_submit = NULL;
+    assert_int_equal(f->be.nsubmit, 1);
+    assert_int_equal(f->be.last.op, BLKDEV_OP_READ);
+    assert_int_equal(f->be.last.offset, 2 * 512);
+    run(f);
+    expect(f, &r, VIRTIO_BLK_S_OK, 513);
+    assert_memory_equal(fdrv_ptr(&f->d, r.data, 512), f->be.img + 1024, 512);
+    assert_int_equal(f->be.nwrites, 0);
+    for (unsigned i = 0; i < 512; i++)
+        assert_int_equal(alt[i], 0x77);
+}
+
+/* Best effort: the racer and the device on different CPUs, so the racer's
+ * stores land while the device is between reads (a single CPU only ever
+ * interleaves them at time-slice boundaries). */
+static void pin_to_cpu(unsigned cpu)
+{
+    cpu_set_t set;
+
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    (void)sched_setaffinity(0, sizeof(set), &set);
+}
+
+struct hdr_racer {
+    uint64_t *sector;           /* the header's sector field */
+    uint32_t *data_len;         /* descriptor 1's len field */
+    bool stop;
+    unsigned long flips;
+};
+
+#define RACE_BAD_SECTOR (IMG_SECTORS + 5)
+
+/* The racer of a running test_a11_racing_*: a failed assertion leaves the
+ * test by longjmp, so teardown stops it before the RAM it writes is freed
+ * (and it lives here, not on the stack the longjmp unwinds). */
+static struct hdr_racer racer, *live_racer;
+static pthread_t live_thread;
+
+static void racer_stop(void)
+{
+    if (!live_racer)
+        return;
+    __atomic_store_n(&live_racer->stop, true, __ATOMIC_RELAXED);
+    assert_int_equal(pthread_join(live_thread, NULL), 0);
+    live_racer = NULL;
+}
+
+/* A second vCPU flipping the header's sector between 1 and past the disk,
+ * and (less often) the data descriptor's length between 512 and 4096, as
+ * fast as it can. Relaxed atomic stores: the guest's writes are plain stores to
+ * memory the device reads, and the device must cope with any mix. */
+static void *race_hdr(void *arg)
+{
+    struct hdr_racer *r = arg;
+
+    pin_to_cpu(1);
+    for (unsigned i = 0; !__atomic_load_n(&r->stop, __ATOMIC_RELAXED); i++) {
+        __atomic_store_n(r->sector, i & 1 ? RACE_BAD_SECTOR : 1,
+                         __ATOMIC_RELAXED);
+        if (!(i & 7))
+            __atomic_store_n(r->data_len, i & 8 ? 4096 : 512,
+                             __ATOMIC_RELAXED);
+        __atomic_store_n(&r->flips, i + 1ul, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+/* One request from the racing chain: either refused with IOERR and no host
+ * I/O, or a read of exactly what one fetch of header and descriptors said.
+ * A device that checked one fetch and used another would hand the backend
+ * a range past the disk (check_req fails) or a length used.len disagrees
+ * with. Returns true if it was carried out. */
+static bool race_one(struct fx *f, gpa_t st)
+{
+    unsigned before = f->be.nsubmit;
+    uint16_t head;
+    uint32_t used;
+
+    *fdrv_ptr(&f->d, st, 1) = UNTOUCHED;
+    fdrv_publish(&f->d, 0);
+    virtio_notify(f->v, 0);
+    run(f);
+    assert_true(fdrv_used(&f->d, &head, &used));
+    assert_int_equal(head, 0);
+    if (*fdrv_ptr(&f->d, st, 1) == VIRTIO_BLK_S_IOERR) {
+        assert_int_equal(used, 1);
+        assert_int_equal(f->be.nsubmit, before);
+        return false;
+    }
+    assert_int_equal(*fdrv_ptr(&f->d, st, 1), VIRTIO_BLK_S_OK);
+    assert_int_equal(f->be.nsubmit, before + 1);
+    assert_int_equal(f->be.last.op, BLKDEV_OP_READ);
+    assert_int_equal(f->be.last.offset, 512);
+    assert_true(f->be.last.len == 512 || f->be.last.len == 4096);
+    assert_int_equal(used, f->be.last.len + 1);
+    return true;
+}
+
+static void test_a11_racing_header_single_fetch(void **state)
+{
+    struct fx *f = *state;
+    gpa_t hdr = put_hdr(f, VIRTIO_BLK_T_IN, 1);
+    gpa_t data = fdrv_alloc(&f->d, 4096), st = put_status(f);
+    struct hdr_racer *r = &racer;
+    unsigned ok = 0, refused = 0;
+    cpu_set_t cpus;
+
+    fdrv_write_desc(&f->d, f->d.desc, 0, hdr, VIRTIO_BLK_HDR_LEN,
+                    VIRTQ_DESC_F_NEXT, 1);
+    fdrv_write_desc(&f->d, f->d.desc, 1, data, 512,
+                    VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
+    fdrv_write_desc(&f->d, f->d.desc, 2, st, 1, VIRTQ_DESC_F_WRITE, 0);
+    assert_int_equal(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+    pin_to_cpu(0);
+    *r = (struct hdr_racer){
+        .sector = (uint64_t *)fdrv_ptr(&f->d, hdr + 8, 8),
+        .data_len = (uint32_t *)fdrv_ptr(&f->d, f->d.desc + 16 + 8, 4),
+    };
+    assert_int_equal(pthread_create(&live_thread, NULL, race_hdr, r), 0);
+    live_racer = r;
+    while (__atomic_load_n(&r->flips, __ATOMIC_RELAXED) < 1000)
+        sched_yield();
+    /* At least 400000 requests, and on until the racer has made 100000
+     * writes during the loop (it may not get a CPU at first). */
+    for (unsigned long from = __atomic_load_n(&r->flips, __ATOMIC_RELAXED);
+         ok + refused < 400000 ||
+         (__atomic_load_n(&r->flips, __ATOMIC_RELAXED) - from < 100000 &&
+          ok + refused < 2000000);) {
+        if (race_one(f, st))
+            ok++;
+        else
+            refused++;
+    }
+    racer_stop();
+    (void)sched_setaffinity(0, sizeof(cpus), &cpus);
+    assert_int_equal(virtio_blk_inflight(f->blk), 0);
+    assert_true(virtio_running(f->v));
+    print_message("a11: %u requests read, %u refused, %lu racing writes\n",
+                  ok, refused, r->flips);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define T_RO(fn) cmocka_unit_test_setup_teardown(fn, setup_ro, teardown)
 
@@ -1111,6 +1295,8 @@ int main(void)
         T(test_base_reset_loop),
         T(test_base_config_sweep),
         T(test_base_guest_errors_rate_limited),
+        T(test_a11_rewrite_in_flight_uses_first_fetch),
+        T(test_a11_racing_header_single_fetch),
     };
 
     return cmocka_run_group_tests_name("virtio_blk", tests, NULL, NULL);

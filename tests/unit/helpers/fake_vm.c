@@ -69,11 +69,24 @@ static int fake_metrics(void *ctx, struct api_text *out)
     f->metrics_calls++;
     if (f->fail)
         return f->fail;
-    api_text_printf(out, "# TYPE vessel_exits_total counter\n"
-                    "vessel_exits_total{reason=\"pio\"} 10\n"
-                    "vessel_exits_total{reason=\"mmio\"} 3\n"
-                    "# TYPE vessel_disk_read_bytes_total counter\n"
-                    "vessel_disk_read_bytes_total{disk=\"disk0\"} 4096\n");
+    api_text_printf(out, "# TYPE vessel_vcpu_exits_total counter\n"
+                    "vessel_vcpu_exits_total{vcpu=\"0\",reason=\"pio\"} 10\n"
+                    "vessel_vcpu_exits_total{vcpu=\"0\",reason=\"mmio\"} 3\n"
+                    "# TYPE vessel_blk_read_bytes_total counter\n"
+                    "vessel_blk_read_bytes_total{device=\"disk0\"} 4096\n");
+    return 0;
+}
+
+static int fake_console(void *ctx, char *buf, size_t cap, size_t *len)
+{
+    struct fake_vm *f = ctx;
+    static const char text[] = "Linux version 6.1\r\n\xff login: ";
+
+    f->console_calls++;
+    if (f->fail)
+        return f->fail;
+    *len = sizeof(text) - 1 < cap ? sizeof(text) - 1 : cap;
+    memcpy(buf, text, *len);
     return 0;
 }
 
@@ -82,6 +95,7 @@ const struct api_vm_ops fake_vm_ops = {
     .set_state = fake_set_state,
     .power = fake_power,
     .metrics = fake_metrics,
+    .console = fake_console,
 };
 
 void fake_vm_init(struct fake_vm *f)

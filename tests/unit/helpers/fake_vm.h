@@ -12,7 +12,7 @@ struct fake_vm {
     enum api_vm_state state;
     struct vm_config cfg;           /* what describe() reports */
     int fail;                       /* non-zero: every op returns it */
-    unsigned describes, set_states, powers, metrics_calls;
+    unsigned describes, set_states, powers, metrics_calls, console_calls;
     enum api_vm_state last_want;
     struct api_power_req last_power;
 };

@@ -3,7 +3,8 @@
  * frames both ways through a packet socket on the tap, the receive hold
  * on -ENOBUFS and its resume, the read budget, EAGAIN from the fault seam
  * and the EPOLLOUT wakeup, the tap deleted under a running backend, and
- * the error messages. test_b<N>_* are RELIABILITY.md (b) fault cases. */
+ * the error messages, a spurious EPOLLIN. test_b<N>_* are RELIABILITY.md
+ * (b) fault cases. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -661,6 +662,89 @@ static void test_netfault_sequence(void **state)
     close(p[1]);
 }
 
+/* ---- RELIABILITY (b) 10: spurious EPOLLIN, no spin ---- */
+
+/* A read seam that counts what the backend's reads get and, while armed,
+ * first drains the fd itself (another consumer got there first): the
+ * backend is woken by EPOLLIN and finds nothing, a real spurious wake.
+ * Runs on the I/O thread under the peer's lock. */
+struct spy {
+    bool armed;
+    unsigned armed_reads;      /* backend reads made while armed */
+    unsigned steals;           /* armed reads that drained a test frame */
+    unsigned frames, empty;    /* backend reads with data / with EAGAIN */
+};
+static struct spy spy;
+
+static bool is_test_frame(const uint8_t *p, ssize_t n)
+{
+    return n >= HDR + 14 && p[HDR + 12] == ETH_TEST >> 8 &&
+           p[HDR + 13] == (ETH_TEST & 0xff);
+}
+
+static ssize_t spy_read(void *ctx, int fd, void *buf, size_t len)
+{
+    ssize_t r;
+
+    (void)ctx;
+    spy.armed_reads += spy.armed;
+    while (spy.armed && (r = read(fd, buf, len)) > 0) {
+        if (is_test_frame(buf, r)) {
+            spy.armed = false;
+            spy.steals++;
+        }
+    }
+    r = netio_sys_ops.read(NULL, fd, buf, len);
+    if (r == -EAGAIN)
+        spy.empty++;
+    else if (r > 0)
+        spy.frames++;
+    return r;
+}
+
+static const struct netio_ops spy_ops = {
+    .writev = NULL,            /* set from netio_sys_ops in the test */
+    .read = spy_read,
+};
+
+/* Each wakeup reads until EAGAIN once; a spurious one costs that one
+ * EAGAIN read and nothing more: no second read, no busy loop on a level
+ * that is not there, and EPOLLIN stays watched for the next frame. */
+static void test_b10_spurious_epollin_no_spin(void **state)
+{
+    struct fx *f = *state;
+    struct netio_ops ops = spy_ops;
+    struct spy s;
+
+    ops.writev = netio_sys_ops.writev;
+    memset(&spy, 0, sizeof(spy));
+    spy.armed = true;
+    open_tap(f, &ops);
+    open_pkt(f);
+    start(f);
+    host_sends(f, 0, 1);
+    assert_int_equal(wait_count(f, &spy.steals, 1), 1);
+    sleep_ms(200);                         /* a spin would show here */
+    pthread_mutex_lock(&f->rec.lock);
+    s = spy;
+    assert_int_equal(f->rec.n, 0);         /* the frame was stolen */
+    pthread_mutex_unlock(&f->rec.lock);
+    print_message("b10: %u reads with data, %u empty, %u while armed\n",
+                  s.frames, s.empty, s.armed_reads);
+    /* Host chatter on a new link (IPv6 MLD, ...) makes real wakeups too;
+     * each ends with one empty read, and so does each armed one. */
+    assert_true(s.empty >= 1);
+    assert_true(s.empty <= s.frames + s.armed_reads + 1);
+
+    host_sends(f, 1, 1);                   /* still watched for input */
+    assert_int_equal(wait_count(f, &f->rec.n, 1), 1);
+    assert_int_equal(f->rec.seq[0], 1);
+    pthread_mutex_lock(&f->rec.lock);
+    s = spy;
+    pthread_mutex_unlock(&f->rec.lock);
+    assert_true(s.empty <= s.frames + s.armed_reads + 1);
+}
+
 static int group_setup(void **state)
 {
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
@@ -688,6 +772,7 @@ int main(void)
         T(test_device_refusal_drops),
         T(test_b9_eagain_then_epollout),
         T(test_b9_fault_from_environment),
+        T(test_b10_spurious_epollin_no_spin),
         T(test_b11_tap_deleted),
         T(test_tap_deleted_seen_on_write),
         T(test_attach_existing_and_busy),
