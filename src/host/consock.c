@@ -36,6 +36,7 @@
 #define CONSOCK_INPUT_MAX 4096      /* input read from the client at once */
 #define CONSOCK_RETRY_NS 2000000L   /* offer pending input again after */
 #define CONSOCK_BACKLOG 4
+#define CONSOCK_ACCEPT_RETRY_NS 100000000L  /* out of fds: accept again after */
 
 struct consock {
     pthread_mutex_t lock;   /* everything up to (pending) */
@@ -43,6 +44,7 @@ struct consock {
     consock_input_fn input;
     void *ctx;
     int listen_fd, timer_fd;
+    int accept_timer_fd;    /* one-shot: look at the listener again */
     int wake_fd;            /* eventfd: a writer found the client full */
     bool wake_pending;      /* rung, the loop has not answered yet */
     int client;             /* -1: nobody attached */
@@ -318,6 +320,27 @@ static bool attach(struct consock *c, int fd)
     return true;
 }
 
+/* Out of descriptors (or memory): the connection stays queued and a
+ * level-triggered listener would wake the loop again at once, spinning
+ * it. Stop watching the listener and look again a little later. */
+static void pause_accepting(struct consock *c)
+{
+    struct itimerspec its = { .it_value.tv_nsec = CONSOCK_ACCEPT_RETRY_NS };
+
+    if (evloop_mod(c->io, c->listen_fd, 0) == 0)
+        timerfd_settime(c->accept_timer_fd, 0, &its, NULL);
+}
+
+static void on_accept_timer(void *ctx, uint32_t events)
+{
+    struct consock *c = ctx;
+
+    (void)events;
+    evloop_eventfd_drain(c->accept_timer_fd);
+    if (evloop_mod(c->io, c->listen_fd, EPOLLIN) < 0)
+        pause_accepting(c);   /* try again later rather than never */
+}
+
 static void on_accept(void *ctx, uint32_t events)
 {
     struct consock *c = ctx;
@@ -342,6 +365,9 @@ static void on_accept(void *ctx, uint32_t events)
             close(fd);
         }
     }
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+        errno == ENOMEM)
+        pause_accepting(c);
 }
 
 /* ---- start and stop ---- */
@@ -357,6 +383,7 @@ static struct consock *consock_new(const char *path, const char *name,
     c->input = input;
     c->ctx = ctx;
     c->listen_fd = c->timer_fd = c->wake_fd = c->client = -1;
+    c->accept_timer_fd = -1;
     memcpy(c->path, path, strlen(path) + 1);
     snprintf(c->refuse, sizeof(c->refuse),
              "vessel: console %.64s is attached elsewhere\r\n", name);
@@ -383,6 +410,12 @@ int consock_start(struct consock **out, struct evloop *io, const char *path,
         rc = -errno;
         goto err;
     }
+    c->accept_timer_fd = timerfd_create(CLOCK_MONOTONIC,
+                                        TFD_CLOEXEC | TFD_NONBLOCK);
+    if (c->accept_timer_fd < 0) {
+        rc = -errno;
+        goto err;
+    }
     c->wake_fd = evloop_eventfd();
     if (c->wake_fd < 0) {
         rc = c->wake_fd;
@@ -402,8 +435,15 @@ int consock_start(struct consock **out, struct evloop *io, const char *path,
         evloop_del(io, c->timer_fd);
         goto err;
     }
+    rc = evloop_add(io, c->accept_timer_fd, EPOLLIN, on_accept_timer, c);
+    if (rc < 0) {
+        evloop_del(io, c->wake_fd);
+        evloop_del(io, c->timer_fd);
+        goto err;
+    }
     rc = evloop_add(io, c->listen_fd, EPOLLIN, on_accept, c);
     if (rc < 0) {
+        evloop_del(io, c->accept_timer_fd);
         evloop_del(io, c->wake_fd);
         evloop_del(io, c->timer_fd);
         goto err;
@@ -428,6 +468,8 @@ void consock_stop(struct consock *c)
     }
     if (c->timer_fd >= 0)
         close(c->timer_fd);
+    if (c->accept_timer_fd >= 0)
+        close(c->accept_timer_fd);
     if (c->wake_fd >= 0)
         close(c->wake_fd);
     pthread_mutex_destroy(&c->lock);

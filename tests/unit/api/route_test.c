@@ -178,7 +178,7 @@ static void test_unknown_path_and_method(void **state)
     assert_untouched(c);
 }
 
-static void test_malformed_json(void **state)
+static void test_b15_malformed_json(void **state)
 {
     static const char *const bad[] = {
         "{", "}", "nul", "{\"state\":\"paused\"", "{\"state\":'paused'}",
@@ -197,7 +197,7 @@ static void test_malformed_json(void **state)
     assert_untouched(c);
 }
 
-static void test_deep_nesting(void **state)
+static void test_b15_deep_nesting(void **state)
 {
     struct ctx *c = *state;
     size_t n = 200000;
@@ -213,7 +213,7 @@ static void test_deep_nesting(void **state)
     assert_untouched(c);
 }
 
-static void test_not_an_object(void **state)
+static void test_b15_not_an_object(void **state)
 {
     static const char *const bad[] = { "1", "\"paused\"", "null", "true" };
     struct ctx *c = *state;
@@ -228,7 +228,7 @@ static void test_not_an_object(void **state)
     assert_untouched(c);
 }
 
-static void test_unknown_field(void **state)
+static void test_b15_unknown_field(void **state)
 {
     struct ctx *c = *state;
 
@@ -244,7 +244,7 @@ static void test_unknown_field(void **state)
     assert_untouched(c);
 }
 
-static void test_wrong_type(void **state)
+static void test_b15_wrong_type(void **state)
 {
     static const struct { const char *path, *body, *error; } cases[] = {
         { "/vm/state", "{\"state\":1}", "state: expected a string" },
@@ -385,11 +385,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_path_and_method, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_deep_nesting, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_not_an_object, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_field, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_b15_malformed_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_b15_deep_nesting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_b15_not_an_object, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_b15_unknown_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_b15_wrong_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vm_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_bounded, setup, teardown),

@@ -205,7 +205,7 @@ static void test_socket_private_and_unique(void **state)
 
 /* A declared Content-Length over the limit is refused before any of
  * the body is read: the answer comes while the client still sends. */
-static void test_declared_huge_body(void **state)
+static void test_b15_declared_huge_body(void **state)
 {
     static const char head[] = "PUT /vm/state HTTP/1.1\r\nHost: x\r\n"
                                "Content-Length: 104857600\r\n\r\n";
@@ -246,7 +246,7 @@ static void send_chunk(int fd, const char *data, size_t n)
 /* A chunked body has no length up front: the server reads it, keeps at
  * most max_body of it, and answers 413 at its end. 16 MiB go through;
  * the process grows by far less. */
-static void test_chunked_huge_body(void **state)
+static void test_b15_chunked_huge_body(void **state)
 {
     static const char head[] = "PUT /vm/state HTTP/1.1\r\nHost: x\r\n"
                                "Connection: close\r\n"
@@ -305,7 +305,7 @@ static void test_body_at_limit(void **state)
 }
 
 /* Headers larger than a connection's memory pool: MHD refuses them. */
-static void test_huge_header(void **state)
+static void test_b15_huge_header(void **state)
 {
     struct fake_vm f;
     struct test_server t;
@@ -333,7 +333,7 @@ static void test_huge_header(void **state)
 /* 64 idle connections against a limit of 16: the surplus waits in the
  * backlog or is refused, the idle ones are cut at their deadline, and a
  * real request gets through; then everything still works. */
-static void test_many_connections(void **state)
+static void test_b15_many_connections(void **state)
 {
     struct api_server_config cfg = { .request_ms = 500 };
     struct fake_vm f;
@@ -368,7 +368,7 @@ static void test_many_connections(void **state)
 
 /* One byte every 100 ms never trips an idle timeout; the request
  * deadline cuts it off, and others are served meanwhile. */
-static void test_slow_client(void **state)
+static void test_b15_slow_client(void **state)
 {
     static const char req[] = "GET /vm HTTP/1.1\r\nHost: localhost\r\n"
                               "X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
@@ -399,7 +399,7 @@ static void test_slow_client(void **state)
 }
 
 /* A client that vanishes mid-request, or sends garbage. */
-static void test_garbage_and_hangups(void **state)
+static void test_b15_garbage_and_hangups(void **state)
 {
     static const char *const junk[] = {
         "\x00\x01\x02\r\n\r\n", "GET\r\n\r\n", "GET /vm HTTP/9.9\r\n\r\n",
@@ -645,13 +645,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_endpoints),
         cmocka_unit_test(test_socket_private_and_unique),
-        cmocka_unit_test(test_declared_huge_body),
-        cmocka_unit_test(test_chunked_huge_body),
+        cmocka_unit_test(test_b15_declared_huge_body),
+        cmocka_unit_test(test_b15_chunked_huge_body),
         cmocka_unit_test(test_body_at_limit),
-        cmocka_unit_test(test_huge_header),
-        cmocka_unit_test(test_many_connections),
-        cmocka_unit_test(test_slow_client),
-        cmocka_unit_test(test_garbage_and_hangups),
+        cmocka_unit_test(test_b15_huge_header),
+        cmocka_unit_test(test_b15_many_connections),
+        cmocka_unit_test(test_b15_slow_client),
+        cmocka_unit_test(test_b15_garbage_and_hangups),
         cmocka_unit_test(test_events_fan_out),
         cmocka_unit_test(test_events_slow_reader),
         cmocka_unit_test(test_events_limit_and_hangup),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -572,6 +573,44 @@ static void test_writers_while_clients_churn(void **state)
     assert_int_equal(st.attaches + st.refused, 30);
 }
 
+static long cpu_ms(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000L +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000L;
+}
+
+/* Out of descriptors (RELIABILITY (b) 19): a queued connection the loop
+ * cannot accept must not make it spin; once fds are back it is served. */
+static void test_b19_out_of_fds_no_spin(void **state)
+{
+    struct fix *f = *state;
+    struct rlimit old, low;
+    char buf[8];
+    long before;
+    int fd, probe;
+
+    out(f, "hist", 4);
+    fd = connect_to(f->path);          /* queued; the loop needs an fd */
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    probe = dup(0);                    /* the lowest free fd number */
+    assert_true(probe >= 0);
+    close(probe);
+    low = old;
+    low.rlim_cur = (rlim_t)probe;      /* no new fd can be made */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    before = cpu_ms();
+    usleep(500 * 1000);
+    /* A spinning loop burns ~500 ms here; paused, a retry every 100 ms. */
+    assert_true(cpu_ms() - before < 150);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_int_equal(recv_some(fd, buf, 4, 2000), 4);
+    assert_memory_equal(buf, "hist", 4);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +631,7 @@ int main(void)
         T(test_socket_is_private),
         T(test_start_errors),
         T(test_writers_while_clients_churn),
+        T(test_b19_out_of_fds_no_spin),
 #undef T
     };
 
