@@ -229,6 +229,13 @@ FUZZ_EXTRA_config_json := src/vmm/config_json.c src/host/jfield.c \
                           src/api/rundir.c src/vmm/net_spec.c src/host/file.c \
                           src/host/blkfile.c
 FUZZ_FLAGS_config_json := -ljansson -ffunction-sections -Wl,--gc-sections,-z,start-stop-gc
+# Spec parsers of the command line; --gc-sections as for config_json.
+FUZZ_EXTRA_cli_specs   := src/vmm/net_spec.c src/host/blkfile.c src/cli/parse.c \
+                          src/cli/human.c src/api/rundir.c
+FUZZ_FLAGS_cli_specs   := -ffunction-sections -Wl,--gc-sections,-z,start-stop-gc
+# The client's socket calls go to a fake peer in the target.
+FUZZ_EXTRA_api_client_head := src/api/client.c
+FUZZ_FLAGS_api_client_head := -Wl,--wrap=socket,--wrap=setsockopt,--wrap=connect,--wrap=send,--wrap=recv,--wrap=close
 .SECONDEXPANSION:
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBCORE_SRC) $$(FUZZ_EXTRA_$$*)
 	@mkdir -p $(dir $@)
