@@ -50,6 +50,9 @@ BEGIN {
     add("halt",      "VM exits: hlt (KVM)", 0, "qemu", "a")
     add("iommio",    "VM exits: io+mmio (KVM)", 0, "qemu", "a")
     add("user",      "exits to userspace", 0, "qemu", "b")
+    add("ph_early",  "  of them before the PCI scan (early kernel set-up)", 0, "qemu", "i")
+    add("ph_kernel", "  from the PCI scan to the first console output (init)", 0, "qemu", "i")
+    add("ph_init",   "  from the init's first line to power-off", 0, "qemu", "i")
     add("peak_rss",  "VMM peak RSS (MiB)", 2, "qemu", "")
     add("mem",       "VMM memory overhead (MiB)", 2, "qemu", "c")
     add("mem_smaps", "VMM memory overhead, own RAM Rss from smaps (MiB)", 2, "qemu", "d")
@@ -149,4 +152,7 @@ END {
     print "    server's count of what it received came back. Guest to host through Vessel's virtio-net (user: libslirp"
     print "    NAT to the host's loopback; tap: a tap device with the host at 10.77.0.1) vs the same program over"
     print "    the host's own loopback (the same host figure on both rows)."
+    print "[i] Vessel's exits to userspace [b] split by boot phase (--stats phase.pci.exits, phase.console.exits):"
+    print "    the first PCI config access marks the PCI scan; with `quiet` the first console byte is the init's"
+    print "    first line. QEMU has no such counters."
 }

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "boot/layout.h"
+#include "devices/pci/pci_host.h"
 #include "host/clock.h"
 #include "vmm/vm.h"
 
@@ -19,6 +21,65 @@ void stats_mark_first_run(struct vm *vm)
     host_usage_now(&s->usage);
     s->wall_us = (host_mono_ns() - vm->cfg.start_ns) / 1000;
     s->taken = true;
+}
+
+/* Exits to userspace so far, all vCPUs (a kick is not one). */
+static uint64_t user_exits(const struct vm *vm)
+{
+    uint64_t n = 0;
+
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        n += vcpu_exits(&vm->vcpus[i], -1) -
+             vcpu_exits(&vm->vcpus[i], VEXIT_INTR);
+    return n;
+}
+
+static void mark_phase(struct vm *vm, enum vm_phase p)
+{
+    struct vm_phase_mark *m = &vm->phase[p];
+
+    if (__atomic_exchange_n(&m->taken, true, __ATOMIC_ACQ_REL))
+        return;   /* another vCPU got there first */
+    m->exits = user_exits(vm);
+    m->us = (host_mono_ns() - vm->cfg.start_ns) / 1000;
+}
+
+static bool is_pci_config(uint64_t addr, bool is_pio)
+{
+    if (is_pio)
+        return addr >= PCI_CF8_PORT && addr < PCI_CFC_PORT + 4;
+    return addr >= LAYOUT_PCI_ECAM &&
+           addr - LAYOUT_PCI_ECAM < PCI_ECAM_BUS_SIZE;   /* bus 0 only */
+}
+
+void stats_note_exit(struct vm *vm, uint64_t addr, bool is_pio)
+{
+    if (!__atomic_load_n(&vm->phase[VM_PHASE_PCI].taken, __ATOMIC_RELAXED) &&
+        is_pci_config(addr, is_pio))
+        mark_phase(vm, VM_PHASE_PCI);
+    if (!__atomic_load_n(&vm->phase[VM_PHASE_CONSOLE].taken,
+                         __ATOMIC_RELAXED) &&
+        __atomic_load_n(&vm->console_tee.bytes, __ATOMIC_RELAXED))
+        mark_phase(vm, VM_PHASE_CONSOLE);
+}
+
+/* "phase.pci.exits N", "phase.pci.ms T": exits to userspace before each
+ * phase began, and when; absent for a phase the guest never reached. */
+static void write_phases(FILE *f, const struct vm *vm)
+{
+    static const char *const names[VM_PHASE__COUNT] = {
+        [VM_PHASE_PCI] = "pci",
+        [VM_PHASE_CONSOLE] = "console",
+    };
+
+    for (unsigned p = 0; p < VM_PHASE__COUNT; p++) {
+        const struct vm_phase_mark *m = &vm->phase[p];
+        if (!__atomic_load_n(&m->taken, __ATOMIC_ACQUIRE))
+            continue;
+        fprintf(f, "phase.%s.exits %llu\nphase.%s.ms %llu\n", names[p],
+                (unsigned long long)m->exits, names[p],
+                (unsigned long long)(m->us / 1000));
+    }
 }
 
 static void write_exits(FILE *f, const struct vm *vm)
@@ -94,6 +155,7 @@ int stats_write(struct vm *vm, const char *path)
         return -errno;
     host_usage_now(&now);
     write_exits(f, vm);
+    write_phases(f, vm);
     write_ports(f, vm);
     write_accel(f, vm);
     vm_net_write_stats(f, vm);

@@ -188,6 +188,8 @@ void *vcpu_thread(void *arg)
             break;
         }
         fn(vc, &ex);
+        if (ex.kind == VEXIT_PIO || ex.kind == VEXIT_MMIO)
+            stats_note_exit(vm, ex.addr, ex.kind == VEXIT_PIO);
     }
     return NULL;
 }

@@ -62,6 +62,7 @@ struct vm {
 
     struct ratelimit unclaimed_rl;    /* guest touching ports nobody has */
     struct vm_startup startup;        /* written by vCPU 0 once */
+    struct vm_phase_mark phase[VM_PHASE__COUNT];  /* stats_note_exit() */
 
     /* Pause (vcpu.c): while pause_req is set every vCPU parks outside the
      * guest, waiting on run_cond; parked counts them (under run_lock). */

@@ -86,6 +86,16 @@ test_stats_file() {
        ! grep -Eq '^pio.port.0x3f8 [1-9]' "$stats"; then
         fail stats "stats file lacks counters" "$stats"; return
     fi
+    # boot phases: the PCI scan comes before the first console byte, and
+    # both split the exits to userspace of the whole run
+    local pci con all
+    pci=$(awk '$1 == "phase.pci.exits" { print $2 }' "$stats")
+    con=$(awk '$1 == "phase.console.exits" { print $2 }' "$stats")
+    all=$(awk '$1 ~ /^exits\./ && $1 != "exits.total" && $1 != "exits.intr" { s += $2 } END { print s + 0 }' "$stats")
+    if [ -z "$pci" ] || [ -z "$con" ] || [ "$pci" -lt 1 ] || [ "$pci" -gt "$con" ] ||
+       [ "$con" -gt "$all" ]; then
+        fail stats "boot phases: pci=$pci console=$con total=$all" "$stats"; return
+    fi
     pass stats
 }
 
