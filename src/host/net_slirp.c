@@ -44,6 +44,11 @@ static struct {
 static bool lib_loaded;
 static pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Room for the frames the guest sends between two rounds of the slirp
+ * thread: more than a whole largest frame (a frame never waits for room
+ * that cannot come), ~40 full-size Ethernet frames. */
+#define SLIRP_TXQ_BYTES (NETDEV_MAX_FRAME + 4 + 16 * 1024)
+
 struct slirp_timer {
     struct slirp_timer *next;
     SlirpTimerCb cb;
@@ -65,7 +70,15 @@ struct net_slirp {
     struct slirp_timer *timers;   /* under the lock */
     struct netbe_stats stats;
     struct ratelimit rl;          /* guest errors */
-    uint8_t buf[NETDEV_MAX_FRAME];  /* TX: one gathered frame */
+    /* Guest frames on their way to libslirp, which only the slirp thread
+     * calls (so no other thread needs its sockets in the sandbox). Under
+     * the lock: records [u32 length][frame], never split at the end: a
+     * record that does not fit before the end leaves a zero length there
+     * and starts at 0. */
+    uint8_t txq[SLIRP_TXQ_BYTES];
+    size_t tx_head, tx_tail;      /* byte offsets: write at head, read at tail */
+    size_t tx_used;               /* bytes between tail and head, gaps too */
+    bool tx_blocked;              /* a send was refused: tell tx_ready */
 };
 
 int net_slirp_load(const char *soname, char *err, size_t errlen)
@@ -296,6 +309,8 @@ static void run_timers(struct net_slirp *s)
     }
 }
 
+static void drain_tx(struct net_slirp *s);
+
 static void *loop(void *arg)
 {
     struct net_slirp *s = arg;
@@ -318,6 +333,7 @@ static void *loop(void *arg)
             atomic_store(&s->wake_pending, false);
         }
         pthread_mutex_lock(s->peer.lock);
+        drain_tx(s);
         lib.slirp_pollfds_poll(s->slirp, n < 0, get_revents, s);
         run_timers(s);
         pthread_mutex_unlock(s->peer.lock);
@@ -327,24 +343,88 @@ static void *loop(void *arg)
 
 /* ---- the backend interface (under the lock) ---- */
 
+/* Where a record of (need) bytes goes, or SIZE_MAX if there is no room
+ * now; a record that would cross the end starts again at 0. */
+static size_t txq_place(const struct net_slirp *s, size_t need)
+{
+    size_t tail_room = SLIRP_TXQ_BYTES - s->tx_head;
+    size_t waste = need > tail_room ? tail_room : 0;
+
+    if (s->tx_used + waste + need > SLIRP_TXQ_BYTES)
+        return SIZE_MAX;
+    return waste ? 0 : s->tx_head;
+}
+
 static int slirp_send(void *ctx, const struct iovec *iov, unsigned n)
 {
     struct net_slirp *s = ctx;
-    size_t len = 0;
+    size_t len = 0, at, off;
+    uint32_t len32;
 
-    for (unsigned i = 0; i < n; i++) {
-        if (iov[i].iov_len > sizeof(s->buf) - len) {
-            s->stats.tx_dropped++;
-            return -EMSGSIZE;
-        }
-        if (iov[i].iov_len)
-            memcpy(s->buf + len, iov[i].iov_base, iov[i].iov_len);
+    for (unsigned i = 0; i < n; i++)
         len += iov[i].iov_len;
+    if (len > NETDEV_MAX_FRAME) {
+        s->stats.tx_dropped++;
+        return -EMSGSIZE;
     }
-    lib.slirp_input(s->slirp, s->buf, (int)len);
+    if (len == 0)
+        return 0;   /* nothing to send (and a 0 length marks a skip) */
+    at = txq_place(s, sizeof(len32) + len);
+    if (at == SIZE_MAX) {
+        s->stats.tx_eagain++;
+        s->tx_blocked = true;   /* the slirp thread says tx_ready */
+        wake(s);
+        return -EAGAIN;
+    }
+    if (at != s->tx_head) {     /* mark the end as skipped */
+        if (SLIRP_TXQ_BYTES - s->tx_head >= sizeof(len32))
+            memset(s->txq + s->tx_head, 0, sizeof(len32));
+        s->tx_used += SLIRP_TXQ_BYTES - s->tx_head;
+    }
+    len32 = (uint32_t)len;
+    memcpy(s->txq + at, &len32, sizeof(len32));
+    off = at + sizeof(len32);
+    for (unsigned i = 0; i < n; i++) {
+        if (iov[i].iov_len)
+            memcpy(s->txq + off, iov[i].iov_base, iov[i].iov_len);
+        off += iov[i].iov_len;
+    }
+    s->tx_head = off == SLIRP_TXQ_BYTES ? 0 : off;
+    s->tx_used += sizeof(len32) + len;
     s->stats.tx_frames++;
-    wake(s);   /* the frame may have opened a socket to poll */
+    wake(s);
     return 0;
+}
+
+/* On the slirp thread, under the lock: hand every queued frame to
+ * libslirp (which may answer through cb_send_packet at once), then let a
+ * refused sender try again. */
+static void drain_tx(struct net_slirp *s)
+{
+    uint32_t len32;
+
+    while (s->tx_used) {
+        size_t tail_room = SLIRP_TXQ_BYTES - s->tx_tail;
+
+        if (tail_room >= sizeof(len32))
+            memcpy(&len32, s->txq + s->tx_tail, sizeof(len32));
+        if (tail_room < sizeof(len32) || len32 == 0) {   /* skipped end */
+            s->tx_used -= tail_room;
+            s->tx_tail = 0;
+            continue;
+        }
+        lib.slirp_input(s->slirp, s->txq + s->tx_tail + sizeof(len32),
+                        (int)len32);
+        s->tx_tail += sizeof(len32) + len32;
+        s->tx_used -= sizeof(len32) + len32;
+        if (s->tx_tail == SLIRP_TXQ_BYTES)
+            s->tx_tail = 0;
+    }
+    s->tx_head = s->tx_tail = 0;   /* empty: pack from the start */
+    if (s->tx_blocked) {
+        s->tx_blocked = false;
+        s->peer.tx_ready(s->peer.ctx);
+    }
 }
 
 const struct netdev_ops net_slirp_ops = {

@@ -75,9 +75,9 @@ static const long slirp_calls[] = {
     SYS_read, SYS_poll, SYS_ppoll,
 };
 
-/* libslirp's datapath, on whichever thread hands it a frame (the vCPU on
- * DRIVER_OK, the I/O thread on a kick) or polls it: its sockets to the
- * outside, and its look at /etc/resolv.conf for the DNS forwarder. */
+/* libslirp's datapath, on the slirp thread alone (guest frames reach it
+ * through a queue, host/net_slirp.c): its sockets to the outside, and its
+ * look at /etc/resolv.conf for the DNS forwarder. */
 static const long slirp_data_calls[] = {
     SYS_connect, SYS_bind, SYS_listen, SYS_accept, SYS_accept4, SYS_sendto,
     SYS_recvfrom, SYS_sendmsg, SYS_recvmsg, SYS_setsockopt, SYS_getsockopt,
@@ -215,11 +215,13 @@ static int role_rules(struct sandbox_filter *f, enum sandbox_role role,
         rc = allow_set(f, SET(vcpu_calls));
         if (rc == 0)
             rc = sandbox_allow_ioctls(f, IOCTLS(vcpu_ioctls));
+        data = false;
         break;
     case SANDBOX_IO:
         rc = allow_set(f, SET(io_calls));
         if (rc == 0)
             rc = sandbox_allow_ioctls(f, IOCTLS(io_ioctls));
+        data = false;
         break;
     case SANDBOX_API:
         rc = allow_set(f, SET(api_calls));
