@@ -37,6 +37,7 @@
 #include "core/bytes.h"
 #include "devices/virtio/console.h"
 #include "fuzz_chain.h"
+#include "fuzz_driver.h"
 
 #define RAM_SIZE (256 * 1024)
 #define QSIZE 16
@@ -219,18 +220,14 @@ static void rx_ready(void *ctx)
 static void publish(unsigned q, uint16_t head)
 {
     struct dq *d = &drv.q[q];
-    gpa_t avail = RING_GPA(q) + 0x100;
 
-    le16_put(ram, avail + 4 + 2 * (d->avail_idx % d->size), head);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    d->avail_idx++;
-    le16_put(ram, avail + 2, d->avail_idx);
+    fuzz_publish(ram, RING_GPA(q) + 0x100, d->size, &d->avail_idx, head);
 }
 
 static void bring_up(uint8_t sel)
 {
     struct virtio_dev *v = &con->vdev;
-    uint8_t s = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+    uint8_t s;
     uint64_t feat = v->host_features;
 
     if (sel & 1)
@@ -241,19 +238,10 @@ static void bring_up(uint8_t sel)
         feat &= ~(1ULL << VIRTIO_CONSOLE_F_EMERG_WRITE);
     memset(ram, 0, REGION_GPA);
     memset(&drv, 0, sizeof(drv));
-    virtio_set_status(v, VIRTIO_STATUS_ACKNOWLEDGE);
-    virtio_set_status(v, s);
-    virtio_set_guest_features(v, 0, (uint32_t)feat);
-    virtio_set_guest_features(v, 1, (uint32_t)(feat >> 32));
-    s |= VIRTIO_STATUS_FEATURES_OK;
-    virtio_set_status(v, s);
+    s = fuzz_negotiate(v, feat);
     for (unsigned q = 0; q < NQ; q++) {
         drv.q[q].size = (uint16_t)(QSIZE >> (sel >> (3 + 2 * q)) % 4);
-        v->vq[q].size = drv.q[q].size;
-        v->vq[q].desc = RING_GPA(q);
-        v->vq[q].avail = RING_GPA(q) + 0x100;
-        v->vq[q].used = RING_GPA(q) + 0x200;
-        CHECK(virtio_queue_enable(v, q) == 0);
+        CHECK(fuzz_place_queue(v, q, drv.q[q].size, RING_GPA(q)) == 0);
     }
     virtio_set_status(v, s | VIRTIO_STATUS_DRIVER_OK);
 }

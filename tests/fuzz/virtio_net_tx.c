@@ -33,6 +33,7 @@
 #include "core/bytes.h"
 #include "devices/virtio/net.h"
 #include "fuzz_chain.h"
+#include "fuzz_driver.h"
 
 #define RAM_SIZE (256 * 1024)
 #define QSIZE 16
@@ -218,12 +219,7 @@ static const struct netdev_ops be_ops = {
 
 static void publish(unsigned q, uint16_t head)
 {
-    gpa_t avail = RING_GPA(q) + 0x100;
-
-    le16_put(ram, avail + 4 + 2 * (drv.q[q].avail_idx % QSIZE), head);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    drv.q[q].avail_idx++;
-    le16_put(ram, avail + 2, drv.q[q].avail_idx);
+    fuzz_publish(ram, RING_GPA(q) + 0x100, QSIZE, &drv.q[q].avail_idx, head);
 }
 
 static int first_free(unsigned q)
@@ -374,7 +370,7 @@ static unsigned reap(unsigned q, long frame_len)
 static void bring_up(uint8_t sel, uint8_t sel2)
 {
     struct virtio_dev *v = &net->vdev;
-    uint8_t s = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+    uint8_t s;
     uint64_t feat = v->host_features;
     static const unsigned drop[] = {
         VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_CSUM, VIRTIO_NET_F_HOST_TSO4,
@@ -395,17 +391,9 @@ static void bring_up(uint8_t sel, uint8_t sel2)
         memset(ram + RING_GPA(q), 0, 0x400);
     memset(&drv, 0, sizeof(drv));
     virtio_set_status(v, 0);
-    virtio_set_status(v, s);
-    virtio_set_guest_features(v, 0, (uint32_t)feat);
-    virtio_set_guest_features(v, 1, (uint32_t)(feat >> 32));
-    s |= VIRTIO_STATUS_FEATURES_OK;
-    virtio_set_status(v, s);
+    s = fuzz_negotiate(v, feat);
     for (unsigned q = 0; q < NQ; q++) {
-        v->vq[q].size = QSIZE;
-        v->vq[q].desc = RING_GPA(q);
-        v->vq[q].avail = RING_GPA(q) + 0x100;
-        v->vq[q].used = RING_GPA(q) + 0x200;
-        CHECK(virtio_queue_enable(v, q) == 0);
+        CHECK(fuzz_place_queue(v, q, QSIZE, RING_GPA(q)) == 0);
     }
     virtio_set_status(v, s | VIRTIO_STATUS_DRIVER_OK);
 }

@@ -31,6 +31,7 @@
 #include "core/bytes.h"
 #include "devices/virtio/rng.h"
 #include "fuzz_chain.h"
+#include "fuzz_driver.h"
 
 #define RAM_SIZE (256 * 1024)
 #define QSIZE 16
@@ -154,16 +155,13 @@ static uint8_t shadow[QSIZE][REGION];   /* each request's region as built */
 
 static void publish(uint16_t head)
 {
-    le16_put(ram, AVAIL_GPA + 4 + 2 * (drv.avail_idx % drv.qsize), head);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    drv.avail_idx++;
-    le16_put(ram, AVAIL_GPA + 2, drv.avail_idx);
+    fuzz_publish(ram, AVAIL_GPA, drv.qsize, &drv.avail_idx, head);
 }
 
 static void bring_up(uint8_t sel)
 {
     struct virtio_dev *v = &rng->vdev;
-    uint8_t s = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+    uint8_t s;
     uint64_t feat = v->host_features;
 
     if (sel & 1)
@@ -173,17 +171,8 @@ static void bring_up(uint8_t sel)
     memset(ram, 0, REGION_GPA);
     memset(&drv, 0, sizeof(drv));
     drv.qsize = (uint16_t)(QSIZE >> (sel >> 2) % 5);
-    virtio_set_status(v, VIRTIO_STATUS_ACKNOWLEDGE);
-    virtio_set_status(v, s);
-    virtio_set_guest_features(v, 0, (uint32_t)feat);
-    virtio_set_guest_features(v, 1, (uint32_t)(feat >> 32));
-    s |= VIRTIO_STATUS_FEATURES_OK;
-    virtio_set_status(v, s);
-    v->vq[0].size = drv.qsize;
-    v->vq[0].desc = DESC_GPA;
-    v->vq[0].avail = AVAIL_GPA;
-    v->vq[0].used = USED_GPA;
-    CHECK(virtio_queue_enable(v, 0) == 0);
+    s = fuzz_negotiate(v, feat);
+    CHECK(fuzz_place_queue(v, 0, drv.qsize, DESC_GPA) == 0);
     virtio_set_status(v, s | VIRTIO_STATUS_DRIVER_OK);
 }
 
