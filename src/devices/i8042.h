@@ -97,7 +97,9 @@ void i8042_write_cmd(struct i8042 *k, uint8_t cmd);
  * 0x60-0x64 would also swallow 0x61, the PIT/speaker port):
  *   bus_add(&pio, I8042_DATA_PORT, 1, &i8042_data_bus_ops, &k, "i8042-data")
  *   bus_add(&pio, I8042_CMD_PORT, 1, &i8042_cmd_bus_ops, &k, "i8042-cmd")
- * Wider accesses act on byte 0; other bytes read 0xff. */
+ * The port bus never passes a one-port window a wider access (the guest
+ * gets all-ones); called directly with one, the ops act on byte 0 and
+ * the other bytes read 0xff. */
 extern const struct bus_ops i8042_data_bus_ops;
 extern const struct bus_ops i8042_cmd_bus_ops;
 
