@@ -254,30 +254,9 @@ static uint32_t fill_payload(struct in *in, uint32_t type, gpa_t base,
 static bool add_chain(struct rec *r, const struct piece *p, unsigned n,
                       bool indirect, gpa_t table)
 {
-    unsigned nd = indirect ? 1 : n, k = 0;
-
-    for (uint16_t i = 0; i < QSIZE && k < nd; i++)
-        if (!drv.desc_used[i])
-            r->desc[k++] = i;
-    if (k < nd || n == 0)
-        return false;
-    for (unsigned i = 0; i < n; i++) {
-        uint16_t flags = (uint16_t)((p[i].write ? VIRTQ_DESC_F_WRITE : 0) |
-                                    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
-
-        if (indirect)
-            fuzz_put_desc(ram, table, i, p[i].addr, p[i].len, flags,
-                     (uint16_t)(i + 1 < n ? i + 1 : 0));
-        else
-            fuzz_put_desc(ram, DESC_GPA, r->desc[i], p[i].addr, p[i].len, flags,
-                     i + 1 < n ? r->desc[i + 1] : 0);
-    }
-    if (indirect)
-        fuzz_put_desc(ram, DESC_GPA, r->desc[0], table, 16 * n, VIRTQ_DESC_F_INDIRECT, 0);
-    r->ndesc = nd;
-    for (unsigned i = 0; i < nd; i++)
-        drv.desc_used[r->desc[i]] = true;
-    return true;
+    r->ndesc = fuzz_lay_chain(ram, DESC_GPA, QSIZE, drv.desc_used, p, n,
+                              indirect, table, r->desc);
+    return r->ndesc != 0;
 }
 
 /* Build one request chain from the input and make it available. */

@@ -250,33 +250,10 @@ static void bring_up(uint8_t sel)
 static bool add_chain(unsigned q, struct rec *r, bool indirect, gpa_t table)
 {
     struct dq *d = &drv.q[q];
-    gpa_t dt = RING_GPA(q);
-    unsigned n = r->npiece, nd = indirect ? 1 : n, k = 0;
 
-    for (uint16_t i = 0; i < d->size && k < nd; i++)
-        if (!d->desc_used[i])
-            r->desc[k++] = i;
-    if (k < nd || n == 0)
-        return false;
-    for (unsigned i = 0; i < n; i++) {
-        const struct piece *p = &r->p[i];
-        uint16_t flags = (uint16_t)((p->write ? VIRTQ_DESC_F_WRITE : 0) |
-                                    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
-
-        if (indirect)
-            fuzz_put_desc(ram, table, i, p->addr, p->len, flags,
-                          (uint16_t)(i + 1 < n ? i + 1 : 0));
-        else
-            fuzz_put_desc(ram, dt, r->desc[i], p->addr, p->len, flags,
-                          i + 1 < n ? r->desc[i + 1] : 0);
-    }
-    if (indirect)
-        fuzz_put_desc(ram, dt, r->desc[0], table, 16 * n,
-                      VIRTQ_DESC_F_INDIRECT, 0);
-    r->ndesc = nd;
-    for (unsigned i = 0; i < nd; i++)
-        d->desc_used[r->desc[i]] = true;
-    return true;
+    r->ndesc = fuzz_lay_chain(ram, RING_GPA(q), d->size, d->desc_used, r->p,
+                              r->npiece, indirect, table, r->desc);
+    return r->ndesc != 0;
 }
 
 static uint32_t pick_len(struct in *in, uint32_t max)

@@ -179,32 +179,9 @@ static void bring_up(uint8_t sel)
 /* Lay (r->p) out as one chain: an indirect table or direct descriptors. */
 static bool add_chain(struct rec *r, bool indirect, gpa_t table)
 {
-    unsigned n = r->npiece, nd = indirect ? 1 : n, k = 0;
-
-    for (uint16_t i = 0; i < drv.qsize && k < nd; i++)
-        if (!drv.desc_used[i])
-            r->desc[k++] = i;
-    if (k < nd || n == 0)
-        return false;
-    for (unsigned i = 0; i < n; i++) {
-        const struct piece *p = &r->p[i];
-        uint16_t flags = (uint16_t)((p->write ? VIRTQ_DESC_F_WRITE : 0) |
-                                    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
-
-        if (indirect)
-            fuzz_put_desc(ram, table, i, p->addr, p->len, flags,
-                          (uint16_t)(i + 1 < n ? i + 1 : 0));
-        else
-            fuzz_put_desc(ram, DESC_GPA, r->desc[i], p->addr, p->len, flags,
-                          i + 1 < n ? r->desc[i + 1] : 0);
-    }
-    if (indirect)
-        fuzz_put_desc(ram, DESC_GPA, r->desc[0], table, 16 * n,
-                      VIRTQ_DESC_F_INDIRECT, 0);
-    r->ndesc = nd;
-    for (unsigned i = 0; i < nd; i++)
-        drv.desc_used[r->desc[i]] = true;
-    return true;
+    r->ndesc = fuzz_lay_chain(ram, DESC_GPA, drv.qsize, drv.desc_used, r->p,
+                              r->npiece, indirect, table, r->desc);
+    return r->ndesc != 0;
 }
 
 static uint32_t pick_len(struct in *in, uint32_t max)
