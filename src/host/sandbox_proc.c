@@ -71,6 +71,49 @@ static int parse_id(const char *s, unsigned *out)
     return 0;
 }
 
+/* Users and groups come from /etc/passwd and /etc/group, read with
+ * fgetpwent/fgetgrent, not through NSS (getpwnam and friends): vessel is a
+ * static executable, and an NSS module dlopen()ed into one brings its own
+ * libc along (libnss_systemd crashes there). A user known only to another
+ * source (LDAP, systemd's dynamic users) is given as UID[:GID]. The result
+ * points into libc's static buffer, as getpwnam's does. */
+static struct passwd *passwd_by(const char *name, uid_t uid)
+{
+    FILE *f = fopen("/etc/passwd", "re");
+    struct passwd *pw = NULL;
+
+    if (!f)
+        return NULL;
+    while ((pw = fgetpwent(f)))
+        if (name ? strcmp(pw->pw_name, name) == 0 : pw->pw_uid == uid)
+            break;
+    fclose(f);
+    return pw;
+}
+
+static struct passwd *passwd_by_name(const char *name)
+{
+    return passwd_by(name, 0);
+}
+
+static struct passwd *passwd_by_uid(uid_t uid)
+{
+    return passwd_by(NULL, uid);
+}
+
+static struct group *group_by_name(const char *name)
+{
+    FILE *f = fopen("/etc/group", "re");
+    struct group *gr = NULL;
+
+    if (!f)
+        return NULL;
+    while ((gr = fgetgrent(f)) && strcmp(gr->gr_name, name) != 0)
+        ;
+    fclose(f);
+    return gr;
+}
+
 static int parse_group(const char *s, gid_t *gid, char *err, size_t errlen)
 {
     struct group *gr;
@@ -80,7 +123,7 @@ static int parse_group(const char *s, gid_t *gid, char *err, size_t errlen)
         *gid = v;
         return 0;
     }
-    gr = *s ? getgrnam(s) : NULL;
+    gr = *s ? group_by_name(s) : NULL;
     if (!gr) {
         snprintf(err, errlen, "--user: no group '%s'", s);
         return -ENOENT;
@@ -107,9 +150,9 @@ int sandbox_parse_user(const char *spec, uid_t *uid, gid_t *gid, char *err,
     name[n] = '\0';
     if (parse_id(name, &v) == 0) {
         *uid = v;
-        pw = getpwuid(v);
+        pw = passwd_by_uid(v);
         *gid = pw ? pw->pw_gid : v;
-    } else if ((pw = getpwnam(name))) {
+    } else if ((pw = passwd_by_name(name))) {
         *uid = pw->pw_uid;
         *gid = pw->pw_gid;
     } else {
