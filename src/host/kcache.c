@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "host/clock.h"
 #include "host/file.h"
+#include "host/kcache_index.h"
 #include "host/kdecomp.h"
 #include "host/kimage.h"
 
@@ -496,16 +497,96 @@ static int fill(const struct kcache *kc, const char *key, const uint8_t *img,
     return rc;
 }
 
-int kcache_vmlinux(const struct kcache *kc, const uint8_t *img, size_t len,
+int kcache_remember(const struct kcache *kc, const struct stat *st,
+                    const char *key)
+{
+    struct kcache_ident id;
+    int dfd = open_dir(kc), lfd, rc;
+
+    if (dfd < 0)
+        return dfd;
+    lfd = lock_dir(dfd);
+    kcache_ident_of(st, &id);
+    rc = lfd < 0 ? lfd : kcache_index_put(dfd, &id, key);
+    if (lfd >= 0)
+        close(lfd);
+    close(dfd);
+    return rc;
+}
+
+/* The key the index records for file (st), into (key). */
+static int indexed_key(const struct kcache *kc, const struct stat *st,
+                       char *key)
+{
+    struct kcache_ident id;
+    int dfd = open_dir(kc), rc;
+
+    if (dfd < 0)
+        return dfd;
+    kcache_ident_of(st, &id);
+    rc = kcache_index_find(dfd, &id, key);
+    close(dfd);
+    return rc;
+}
+
+/* Changed (mtime or ctime) at or after (t) - KCACHE_RACY_NS? Then a later
+ * write may not have changed its identity: do not index it. */
+static bool changed_near(const struct stat *st, const struct timespec *t)
+{
+    const struct timespec *c[2] = { &st->st_mtim, &st->st_ctim };
+    int64_t lim_s = (int64_t)t->tv_sec - (int64_t)(KCACHE_RACY_NS / 1000000000);
+    long lim_ns = t->tv_nsec;
+
+    for (unsigned i = 0; i < 2; i++)
+        if ((int64_t)c[i]->tv_sec > lim_s ||
+            ((int64_t)c[i]->tv_sec == lim_s && c[i]->tv_nsec >= lim_ns))
+            return true;
+    return false;
+}
+
+/* Index (st) -> (key) unless the file changed too near its read. */
+static void remember(const struct kcache *kc, const struct kcache_src *src,
+                     const struct stat *st, const char *key)
+{
+    int rc;
+
+    if (changed_near(st, &src->read_at)) {
+        log_info("kernel cache: the bzImage changed just before it was "
+                 "read: not indexed");
+        return;
+    }
+    rc = kcache_remember(kc, st, key);
+    if (rc < 0)
+        log_info("kernel cache: cannot update %s/" KCACHE_INDEX_NAME ": %s",
+                 kc->dir, strerror(-rc));
+}
+
+/* Hit through the index: the file (st) was hashed before. */
+static int lookup_indexed(const struct kcache *kc, const struct stat *st,
+                          struct kimage *out)
+{
+    char key[KCACHE_KEY_LEN + 1];
+
+    if (indexed_key(kc, st, key) < 0 || kcache_lookup(kc, key, out) < 0)
+        return -ENOENT;
+    log_info("kernel cache: hit %s/%s" SUFFIX " (indexed, not hashed)",
+             kc->dir, key);
+    return 0;
+}
+
+int kcache_vmlinux(const struct kcache *kc, const struct kcache_src *src,
                    const struct bzimage_info *bi, struct kimage *out,
                    bool *hit)
 {
     char key[KCACHE_KEY_LEN + 1];
+    struct stat st;
+    bool known;
     int rc;
 
     out->fd = -1;
     out->data = NULL;
     out->len = 0;
+    *hit = false;
     /* No folder and none can be made (a read-only home): skip the hash. */
     if (access(kc->dir, F_OK) < 0) {
         rc = kcache_prepare(kc);
@@ -515,15 +596,27 @@ int kcache_vmlinux(const struct kcache *kc, const uint8_t *img, size_t len,
             return rc;
         }
     }
-    kcache_key(img, len, key);
+    /* Taken after the loader's read: a write since then shows here. */
+    known = src->fd >= 0 && fstat(src->fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (known && lookup_indexed(kc, &st, out) == 0) {
+        *hit = true;
+        return 0;
+    }
+    /* Not indexed, or its entry is gone: hash the bytes actually read
+     * (the file may have changed since), never trust the index's key for
+     * a new entry. */
+    kcache_key(src->img, src->len, key);
     rc = kcache_lookup(kc, key, out);
     *hit = rc == 0;
     if (rc == 0) {
         log_info("kernel cache: hit %s/%s" SUFFIX, kc->dir, key);
-        return 0;
+    } else {
+        if (rc != -ENOENT)
+            log_info("kernel cache: cannot read %s/%s" SUFFIX ": %s", kc->dir,
+                     key, strerror(-rc));
+        rc = fill(kc, key, src->img, src->len, bi, out);
     }
-    if (rc != -ENOENT)
-        log_info("kernel cache: cannot read %s/%s" SUFFIX ": %s", kc->dir, key,
-                 strerror(-rc));
-    return fill(kc, key, img, len, bi, out);
+    if (rc == 0 && known)
+        remember(kc, src, &st, key);
+    return rc;
 }

@@ -10,12 +10,16 @@
  * recently used entries (oldest mtime; a hit touches it) so the folder
  * stays under its size limit; readers take no lock and only ever see
  * complete files. An entry that does not verify (ELF with a PVH note) is a
- * miss and is deleted.
+ * miss and is deleted. A small index (.index, kcache_index.h) maps a
+ * bzImage file's identity to its key, so a hit needs no hash.
  *
  * Every failure is reported to the caller and logged at info level (-v);
  * the caller then boots the bzImage as usual. */
 #ifndef VESSEL_HOST_KCACHE_H
 #define VESSEL_HOST_KCACHE_H
+
+#include <sys/stat.h>
+#include <time.h>
 
 #include "boot/bzimage.h"
 #include "core/types.h"
@@ -67,16 +71,38 @@ int kcache_prepare(const struct kcache *kc) MUST_CHECK;
 int kcache_store(const struct kcache *kc, const char *key, const uint8_t *data,
                  size_t len) MUST_CHECK;
 
-/* The loader's call for the bzImage (img, len) parsed into (bi): the
- * cached vmlinux, or on a miss the payload decompressed on the host into
- * a new entry, checked to be an ELF vmlinux with a PVH note. (*hit) says
- * which; (*out) is the entry's file (kimage_close() it). Returns 0 or
+/* The bzImage the loader read: its bytes, and the file they came from so
+ * that an unchanged file need not be hashed again (kcache_index.h). */
+struct kcache_src {
+    const uint8_t *img;
+    size_t len;
+    int fd;                       /* the open file, or -1: always hash */
+    struct timespec read_at;      /* CLOCK_REALTIME before (img) was read */
+};
+
+/* A file changed less than this before it was read is not indexed: a
+ * second write within one timestamp tick (coarse clocks, 2 s on FAT, a
+ * skewed NFS server) could leave its identity unchanged. */
+#define KCACHE_RACY_NS (2ULL * 1000000000ULL)
+
+/* The loader's call for the bzImage (src) parsed into (bi): the cached
+ * vmlinux, or on a miss the payload decompressed on the host into a new
+ * entry, checked to be an ELF vmlinux with a PVH note. The key comes from
+ * the index when src->fd's identity is recorded there, else from hashing
+ * src->img, and is then recorded (unless the file changed within
+ * KCACHE_RACY_NS before src->read_at). (*hit) says whether the entry
+ * existed; (*out) is the entry's file (kimage_close() it). Returns 0 or
  * -errno when the bzImage should boot the usual way (unsupported
  * compression, no PVH note, cache folder unusable or full, a decompression
  * or write error); the reason is logged at info level. */
-int kcache_vmlinux(const struct kcache *kc, const uint8_t *img, size_t len,
+int kcache_vmlinux(const struct kcache *kc, const struct kcache_src *src,
                    const struct bzimage_info *bi, struct kimage *out,
                    bool *hit) MUST_CHECK;
+
+/* Record in the index, under the folder's lock, that the file whose
+ * fstat() is (st) has content key (key). Returns 0 or -errno. */
+int kcache_remember(const struct kcache *kc, const struct stat *st,
+                    const char *key) MUST_CHECK;
 
 /* True if (img, len) is an ELF vmlinux a PVH boot can use. */
 bool kcache_is_pvh_vmlinux(const uint8_t *img, size_t len);

@@ -8,6 +8,8 @@
 #include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -16,6 +18,7 @@
 
 #define TRAILER 4U                     /* LE32 decompressed length */
 #define CHUNK (256 * 1024)             /* output buffer */
+#define HOLE_BLOCK 4096U               /* zero runs this long become holes */
 /* liblzma may use this much memory; the kernel's xz streams use a 32 MiB
  * dictionary at most (scripts/xz_wrap.sh), a hostile one may ask more. */
 #define XZ_MEMLIMIT (256 * MiB)
@@ -89,12 +92,48 @@ struct sink {
     uint64_t done, want;
 };
 
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* Write (n) bytes of (s->buf), seeking over whole zero pages instead of
+ * writing them: the file gets holes there, and a load that skips holes
+ * (kcache_load.h) neither reads nor touches them. A vmlinux is about half
+ * zero pages (init data, bss-like sections kept in the file). */
 static int emit(struct sink *s, size_t n)
 {
+    size_t at = 0;
+
     if (n > s->want - s->done)
         return -EINVAL;           /* more than the trailer promised */
+    while (at < n) {
+        /* up to the next page boundary of the output */
+        size_t len = (size_t)(HOLE_BLOCK - (s->done + at) % HOLE_BLOCK);
+        int rc = 0;
+
+        len = len < n - at ? len : n - at;
+        if (len == HOLE_BLOCK && all_zero(s->buf + at, len))
+            rc = lseek(s->fd, (off_t)len, SEEK_CUR) < 0 ? -errno : 0;
+        else
+            rc = host_write_all(s->fd, s->buf + at, len);
+        if (rc < 0)
+            return rc;
+        at += len;
+    }
     s->done += n;
-    return host_write_all(s->fd, s->buf, n);
+    return 0;
+}
+
+/* A file that ends in a hole is as long as its last write: extend it. */
+static int finish(int fd)
+{
+    off_t end = lseek(fd, 0, SEEK_CUR);
+    struct stat st;
+
+    if (end < 0 || fstat(fd, &st) < 0)
+        return -errno;
+    return st.st_size < end && ftruncate(fd, end) < 0 ? -errno : 0;
 }
 
 static int unxz(const struct kdecomp_payload *p, struct sink *out)
@@ -200,5 +239,5 @@ int kdecomp_to_fd(const struct kdecomp_payload *p, uint64_t max, int fd)
     free(out.buf);
     if (rc == 0 && out.done != out.want)
         rc = -EINVAL;
-    return rc;
+    return rc == 0 ? finish(fd) : rc;
 }

@@ -51,7 +51,7 @@ const char *kdecomp_name(enum kdecomp_format fmt);
 
 /* Decompress (p) into file (fd) at its current offset, through a small
  * buffer (the VMM never holds the whole kernel). Writes exactly p->out_len
- * bytes; refuses an out_len of 0 or above (max) with -EFBIG before writing
+ * bytes, leaving holes (lseek) for page-aligned zero pages; refuses an out_len of 0 or above (max) with -EFBIG before writing
  * anything. Returns 0; -EOPNOTSUPP for a format this build does not
  * decompress; -EINVAL if the stream is corrupt or its output is not
  * exactly out_len bytes; -ENOMEM; -errno from write() (-ENOSPC, ...). */

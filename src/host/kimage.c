@@ -78,6 +78,12 @@ int kimage_read(const struct kimage *ki, uint64_t off, void *dst, size_t len)
 int kimage_load_elf(const struct kimage *ki, const struct elf_info *ei,
                     struct gmem *gm)
 {
+    return kimage_load_elf_by(ki, ei, gm, kimage_read);
+}
+
+int kimage_load_elf_by(const struct kimage *ki, const struct elf_info *ei,
+                       struct gmem *gm, kimage_read_fn read)
+{
     for (unsigned i = 0; i < ei->nload; i++) {
         const struct elf_segment *s = &ei->load[i];
         void *dst;
@@ -88,7 +94,7 @@ int kimage_load_elf(const struct kimage *ki, const struct elf_info *ei,
         dst = gmem_span(gm, s->paddr, (size_t)s->filesz);
         if (!dst)
             return -EFAULT;
-        rc = kimage_read(ki, s->offset, dst, (size_t)s->filesz);
+        rc = read(ki, s->offset, dst, (size_t)s->filesz);
         if (rc < 0)
             return rc;
     }

@@ -39,6 +39,13 @@ int kimage_read(const struct kimage *ki, uint64_t off, void *dst,
 int kimage_load_elf(const struct kimage *ki, const struct elf_info *ei,
                     struct gmem *gm) MUST_CHECK;
 
+/* kimage_load_elf() with each segment's bytes read by (read) instead of
+ * kimage_read() (the kernel cache reads only a sparse file's data). */
+typedef int (*kimage_read_fn)(const struct kimage *ki, uint64_t off,
+                              void *dst, size_t len);
+int kimage_load_elf_by(const struct kimage *ki, const struct elf_info *ei,
+                       struct gmem *gm, kimage_read_fn read) MUST_CHECK;
+
 void kimage_close(struct kimage *ki);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "boot/acpi.h"
 #include "boot/bzimage.h"
@@ -19,6 +20,7 @@
 #include "devices/acpi_pm.h"
 #include "host/file.h"
 #include "host/kcache.h"
+#include "host/kcache_load.h"
 #include "host/kimage.h"
 #include "vmm/cmdline.h"
 #include "vmm/vm.h"
@@ -29,6 +31,7 @@ struct images {
     struct kimage kfile;          /* the --kernel file */
     uint8_t *kernel, *initrd;     /* kernel: a bzImage's bytes; NULL for ELF */
     size_t kernel_len, initrd_len;
+    struct timespec kernel_read_at;   /* for the kernel cache's index */
 };
 
 static void image_error(const char *what, const char *path, uint64_t max,
@@ -55,6 +58,7 @@ static int read_images(const struct vm_config *cfg, struct images *im,
     int rc = kimage_open(k, cfg->kernel, KERNEL_MAX_SIZE);
 
     if (rc == 0 && !elf_is_elf(k->data, k->len)) {
+        clock_gettime(CLOCK_REALTIME, &im->kernel_read_at);
         im->kernel = malloc(k->len);
         rc = im->kernel ? kimage_read(k, 0, im->kernel, k->len) : -ENOMEM;
         im->kernel_len = k->len;
@@ -175,10 +179,11 @@ static void load_error(const struct vm *vm, const char *why, char *err,
 }
 
 /* Load the vmlinux file (ki) parsed into (ei) through PVH: the boot data
- * first, then the segments read from the file into guest RAM. */
+ * first, then the segments read from the file into guest RAM (a kernel
+ * cache entry, (cached), only where it has data: kcache_load.h). */
 static int load_pvh(struct vm *vm, const struct kimage *ki,
                     const struct elf_info *ei,
-                    const struct boot_load_args *args,
+                    const struct boot_load_args *args, bool cached,
                     struct x86_boot_cpu *cpu, char *err, size_t errlen)
 {
     struct pvh_result res;
@@ -188,7 +193,9 @@ static int load_pvh(struct vm *vm, const struct kimage *ki,
         load_error(vm, pvh_strerror(res.reason), err, errlen);
         return rc;
     }
-    rc = kimage_load_elf(ki, ei, &vm->gm);
+    /* A cache entry is sparse: only its data extents are read. */
+    rc = cached ? kcache_load_elf(ki, ei, &vm->gm)
+                : kimage_load_elf(ki, ei, &vm->gm);
     if (rc < 0) {
         snprintf(err, errlen, "cannot load the kernel: %s", strerror(-rc));
         return rc;
@@ -228,12 +235,15 @@ static int load_cached(struct vm *vm, const struct images *im,
                  ? "no cache folder or a limit of 0" : strerror(-rc));
         return rc;
     }
-    rc = kcache_vmlinux(&kc, im->kernel, im->kernel_len, &k->bi, &ki, &hit);
+    struct kcache_src src = { .img = im->kernel, .len = im->kernel_len,
+                              .fd = im->kfile.fd,
+                              .read_at = im->kernel_read_at };
+    rc = kcache_vmlinux(&kc, &src, &k->bi, &ki, &hit);
     if (rc < 0)
         return rc;
     rc = elf_parse(ki.data, ki.len, &ei);
     if (rc == 0)
-        rc = load_pvh(vm, &ki, &ei, args, cpu, why, sizeof(why));
+        rc = load_pvh(vm, &ki, &ei, args, true, cpu, why, sizeof(why));
     else
         snprintf(why, sizeof(why), "%s", elf_strerror(ei.reason));
     if (rc < 0)
@@ -267,23 +277,22 @@ static int load_bzimage(struct vm *vm, const struct images *im,
     return 0;
 }
 
-static int load(struct vm *vm, const struct images *im,
-                struct accel_entry_state *entry, char *err, size_t errlen)
+/* Compose the command line into (cmdline), build the firmware tables and
+ * load the kernel and initrd. */
+static int load_with_cmdline(struct vm *vm, const struct images *im,
+                             const struct kernel *k, char *cmdline,
+                             struct accel_entry_state *entry, char *err,
+                             size_t errlen)
 {
     struct e820_entry e820[E820_MAX_ENTRIES];
     struct x86_boot_cpu cpu;
-    struct kernel k;
-    char cmdline[LAYOUT_CMDLINE_MAX];
     unsigned nr;
     gpa_t rsdp;
     int rc;
 
-    rc = parse_kernel(vm, im, &k, err, errlen);
-    if (rc < 0)
-        return rc;
     if (cmdline_compose(vm->cfg.cmdline,
                         vm->cfg.console == VM_CONSOLE_VIRTIO ? "hvc0" : "ttyS0",
-                        cmdline, sizeof(cmdline)) < 0) {
+                        cmdline, LAYOUT_CMDLINE_MAX) < 0) {
         snprintf(err, errlen, "--cmdline is too long");
         return -E2BIG;
     }
@@ -300,12 +309,36 @@ static int load(struct vm *vm, const struct images *im,
         .e820_nr = nr,
         .rsdp = rsdp,
     };
-    if (k.elf)
-        rc = load_pvh(vm, &im->kfile, &k.ei, &args, &cpu, err, errlen);
-    else if (load_cached(vm, im, &k, &args, &cpu) < 0)
-        rc = load_bzimage(vm, im, &k, &args, &cpu, err, errlen);
+    if (k->elf)
+        rc = load_pvh(vm, &im->kfile, &k->ei, &args, false, &cpu, err,
+                      errlen);
+    else if (load_cached(vm, im, k, &args, &cpu) < 0)
+        rc = load_bzimage(vm, im, k, &args, &cpu, err, errlen);
     if (rc == 0)
         to_entry_state(entry, &cpu);
+    return rc;
+}
+
+static int load(struct vm *vm, const struct images *im,
+                struct accel_entry_state *entry, char *err, size_t errlen)
+{
+    struct kernel k;
+    char *cmdline;
+    int rc;
+
+    rc = parse_kernel(vm, im, &k, err, errlen);
+    if (rc < 0)
+        return rc;
+    /* On the heap, not the stack: with -fstack-clash-protection a 64 KiB
+     * frame touches every page of it, and the main thread's stack keeps
+     * them for the life of the VM (issue 7: RSS outside guest RAM). */
+    cmdline = malloc(LAYOUT_CMDLINE_MAX);
+    if (!cmdline) {
+        snprintf(err, errlen, "out of memory for the command line");
+        return -ENOMEM;
+    }
+    rc = load_with_cmdline(vm, im, &k, cmdline, entry, err, errlen);
+    free(cmdline);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 #include "core/bytes.h"
 #include "helpers/elf_build.h"
 #include "host/kcache.h"
+#include "host/kcache_load.h"
 #include "host/kdecomp.h"
 #include "host/kimage.h"
 
@@ -219,10 +221,11 @@ static void make_bz_with(struct fx *f, compress_fn fn)
 
 static int vmlinux(struct fx *f, struct kimage *ki, bool *hit)
 {
+    struct kcache_src src = { .img = f->bz, .len = f->bz_len, .fd = -1 };
     struct bzimage_info bi;
 
     assert_int_equal(bzimage_parse(f->bz, f->bz_len, &bi), 0);
-    return kcache_vmlinux(&f->kc, f->bz, f->bz_len, &bi, ki, hit);
+    return kcache_vmlinux(&f->kc, &src, &bi, ki, hit);
 }
 
 /* ---- keys and configuration ------------------------------------------ */
@@ -672,6 +675,55 @@ static void test_corrupt_entry_recovered(void **state)
     expect_hit(f, key, f->elf, f->elf_len);
 }
 
+/* Guest RAM of (len) bytes at 16 MiB, every byte (fill). */
+static uint8_t *test_ram(struct gmem *gm, size_t len, uint8_t fill)
+{
+    uint8_t *ram = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    assert_true(ram != MAP_FAILED);
+    memset(ram, fill, len);
+    gmem_init(gm);
+    assert_int_equal(gmem_add(gm, 16 * MiB, len, ram), 0);
+    return ram;
+}
+
+/* A zero page inside a segment becomes a hole of the entry, is not read
+ * back, and loads as zeros even over RAM that was not zero. */
+static void test_entry_sparse_and_loaded(void **state)
+{
+    struct fx *f = *state;
+    const size_t ram_len = 4 * SEG;
+    struct elf_info ei;
+    struct kimage ki;
+    struct gmem gm;
+    bool hit = true;
+
+    memset(f->elf + ELF_BUILD_DATA + 0x1000, 0, 0x1000);   /* segment 0 */
+    make_bz_with(f, compress_xz);
+    assert_int_equal(vmlinux(f, &ki, &hit), 0);
+    assert_false(hit);
+    assert_int_equal(ki.len, f->elf_len);
+    assert_memory_equal(ki.data, f->elf, f->elf_len);
+    /* tmpfs and most disk file systems report the hole */
+    assert_int_equal(lseek(ki.fd, ELF_BUILD_DATA, SEEK_HOLE),
+                     ELF_BUILD_DATA + 0x1000);
+    assert_int_equal(lseek(ki.fd, ELF_BUILD_DATA + 0x1000, SEEK_DATA),
+                     ELF_BUILD_DATA + 0x2000);
+    assert_int_equal(elf_parse(ki.data, ki.len, &ei), 0);
+    for (int fill = 0; fill < 2; fill++) {
+        uint8_t *ram = test_ram(&gm, ram_len, fill ? 0xAA : 0);
+
+        assert_int_equal(kcache_load_elf(&ki, &ei, &gm), 0);
+        for (unsigned i = 0; i < ei.nload; i++)
+            assert_memory_equal(ram + (ei.load[i].paddr - 16 * MiB),
+                                f->elf + ei.load[i].offset,
+                                ei.load[i].filesz);
+        munmap(ram, ram_len);
+    }
+    kimage_close(&ki);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -696,6 +748,7 @@ int main(void)
         T(test_bzimage_payload_bounds),
         T(test_unusable_folder_means_normal_boot),
         T(test_corrupt_entry_recovered),
+        T(test_entry_sparse_and_loaded),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
