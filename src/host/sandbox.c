@@ -3,6 +3,7 @@
 #include "host/sandbox.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -326,6 +327,10 @@ void sandbox_thread_enter(enum sandbox_role role)
         log_debug("sandbox: %s thread filtered (%u system calls allowed)",
                   sandbox_role_name(role), sandbox_filter_count(f));
     sandbox_filter_free(f);
+    /* Building the filter took ~100 KiB of scratch heap, free again now:
+     * hand those pages back (madvise and brk are in every role's list),
+     * or they stay in the VM's memory for its life (issue 7). */
+    malloc_trim(0);
     if (rc < 0) {
         log_error("sandbox: cannot filter the %s thread: %s",
                   sandbox_role_name(role), strerror(-rc));

@@ -14,8 +14,9 @@
 #define HOST_THREAD_STACK (512 * 1024)
 
 /* Set the default attributes of threads created from now on (also by
- * libraries, which do not take attributes from us). Call first thing in
- * main(). Returns 0 or -errno; a failure only costs memory. */
+ * libraries, which do not take attributes from us), and make all threads
+ * share one malloc arena. Call first thing in main(). Returns 0 or
+ * -errno; a failure only costs memory. */
 int host_threads_init(void);
 
 #endif

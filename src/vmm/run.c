@@ -1,6 +1,7 @@
 /* Running a VM: vCPU threads plus the main thread's loop, which feeds
  * console input to the guest and waits for the end. */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -199,6 +200,10 @@ int vm_run(struct vm *vm)
     }
     if (vm->cfg.console_raw)
         term_raw_enter(STDIN_FILENO);
+    /* Set-up is over: hand the heap pages freed by the loader, the config
+     * and the filter compiler back to the host before the VM runs (issue
+     * 7: memory outside guest RAM). */
+    malloc_trim(0);
     if (start_threads(vm) == 0)
         notify_started(vm);
     sandbox_thread_enter(SANDBOX_MAIN);   /* last: every thread is started */
