@@ -14,23 +14,20 @@
 
 #include "api/rundir.h"
 #include "cli/parse.h"
+#include "helpers/tmpdir.h"
 
 static char base[64];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(base, sizeof(base), "/tmp/vessel-rundir-XXXXXX");
-    assert_non_null(mkdtemp(base));
+    tmpdir_make(base, sizeof(base), "rundir");
     return 0;
 }
 
 static void rm_rf(const char *dir)
 {
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    tmpdir_remove(dir);
 }
 
 static int teardown(void **state)

@@ -12,20 +12,17 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "helpers/tmpdir.h"
 
 void cli_base_make(char base[64])
 {
-    snprintf(base, 64, "/tmp/vessel-cli-XXXXXX");
-    assert_non_null(mkdtemp(base));
+    tmpdir_make(base, 64, "cli");
     assert_int_equal(setenv("VESSEL_RUNTIME_DIR", base, 1), 0);
 }
 
 void cli_base_remove(const char *base)
 {
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-    assert_int_equal(system(cmd), 0);
+    tmpdir_remove(base);
 }
 
 void cli_vm_start(struct cli_vm *v, const char *base, const char *name)

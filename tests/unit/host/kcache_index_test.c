@@ -22,6 +22,7 @@
 #include "host/kcache.h"
 #include "host/kcache_index.h"
 #include "host/kimage.h"
+#include "helpers/tmpdir.h"
 
 #define SEG 0x2000U
 #define ELF_CAP (ELF_BUILD_DATA + 4 * SEG)
@@ -55,8 +56,7 @@ static int setup(void **state)
                            .pvh = true };
 
     assert_non_null(f);
-    snprintf(f->root, sizeof(f->root), "/tmp/vessel-kindex-XXXXXX");
-    assert_non_null(mkdtemp(f->root));
+    tmpdir_make(f->root, sizeof(f->root), "kindex");
     snprintf(f->dir, sizeof(f->dir), "%s/kernels", f->root);
     snprintf(f->bz, sizeof(f->bz), "%s/bzImage", f->root);
     assert_int_equal(kcache_init(&f->kc, f->dir, 64 * MiB), 0);
@@ -76,10 +76,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
-    assert_int_equal(system(cmd), 0);
+    tmpdir_remove(f->root);
     free(f);
     return 0;
 }

@@ -28,6 +28,7 @@
 #include "host/kcache_load.h"
 #include "host/kdecomp.h"
 #include "host/kimage.h"
+#include "helpers/tmpdir.h"
 
 #define SEG 0x2000U
 #define ELF_CAP (ELF_BUILD_DATA + 4 * SEG)
@@ -52,8 +53,7 @@ static int setup(void **state)
                            .pvh = true };
 
     assert_non_null(f);
-    snprintf(f->root, sizeof(f->root), "/tmp/vessel-kcache-XXXXXX");
-    assert_non_null(mkdtemp(f->root));
+    tmpdir_make(f->root, sizeof(f->root), "kcache");
     snprintf(f->dir, sizeof(f->dir), "%s/kernels", f->root);
     assert_int_equal(kcache_init(&f->kc, f->dir, 64 * MiB), 0);
     f->elf_len = elf_build(f->elf, sizeof(f->elf), &o);
@@ -64,10 +64,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
-    assert_int_equal(system(cmd), 0);
+    tmpdir_remove(f->root);
     free(f);
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "helpers/elf_build.h"
 #include "helpers/fakes.h"
 #include "host/kimage.h"
+#include "helpers/tmpdir.h"
 
 #define SEG 0x1800U
 #define RAM (24 * MiB)
@@ -34,8 +35,7 @@ static int setup(void **state)
     int fd;
 
     assert_non_null(f);
-    snprintf(f->dir, sizeof(f->dir), "/tmp/vessel-kimage-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    tmpdir_make(f->dir, sizeof(f->dir), "kimage");
     snprintf(f->path, sizeof(f->path), "%s/vmlinux", f->dir);
     f->len = elf_build(f->elf, sizeof(f->elf), &o);
     fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -49,10 +49,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    tmpdir_remove(f->dir);
     free(f);
     return 0;
 }
