@@ -60,6 +60,7 @@ BEGIN {
     add("mem_anon",  "  of it anonymous (MiB)", 2, "qemu", "d")
     add("mem_priv",  "  of it private to the process (USS) (MiB)", 2, "qemu", "d")
     add("su_cpu",    "VMM start-up CPU (ms)", 1, "qemu", "e")
+    add("su_sys",    "  of it in the kernel: system time (ms)", 1, "qemu", "e")
     add("su_majflt", "VMM start-up major faults", 0, "qemu", "e")
     add("cpu_ms",    "CPU-bound work: guest vs host (ms)", 0, "host", "f")
     add("dk_seqread",   "virtio-blk seq read, 1 MiB blocks: guest vs host (MiB/s)", 1, "host", "g")
@@ -128,9 +129,11 @@ END {
     print "    (the 256 MiB mapping in /proc/PID/smaps, read at the same moment as [a]). The rows below it"
     print "    sum every other mapping in smaps at that moment: Rss, Anonymous, and Private_Clean+Private_Dirty"
     print "    (pages no other process maps, e.g. not the shared text of libc: what one more VM costs)."
-    print "[e] Vessel: startup.cpu_us / startup.majflt (user+sys CPU and major faults from exec to the first"
-    print "    KVM_RUN). QEMU: user+sys CPU and major faults of a whole run with -S (never enters the guest) and"
-    print "    `quit` on -monitor stdio: exec, machine set-up, kernel/initrd load and exit; an upper bound."
+    print "[e] Vessel: startup.cpu_us / startup.sys_us / startup.majflt (user+sys CPU, the system part, and major"
+    print "    faults from exec to the first KVM_RUN). QEMU: the same of a whole run with -S (never enters the guest)"
+    print "    and `quit` on -monitor stdio: exec, machine set-up, kernel/initrd load and exit; an upper bound."
+    print "    Vessel loads the decompressed kernel (~30 MiB of data, from the kernel cache); QEMU the 8 MiB bzImage,"
+    print "    which the guest then decompresses in its own boot time."
     print "[f] bench/cpuwork.c (static, integer mixing over a 64 KiB table), elapsed CLOCK_MONOTONIC time"
     print "    measured by the program itself, in a Vessel guest (1 vCPU) and directly on the host; ratio = guest/host."
     print "[g] bench/diskwork.c (static), CLOCK_MONOTONIC time measured by the program itself: in a Vessel guest on"

@@ -14,6 +14,7 @@ void host_usage_now(struct host_usage *u)
 
     getrusage(RUSAGE_SELF, &ru);
     u->cpu_us = tv_us(ru.ru_utime) + tv_us(ru.ru_stime);
+    u->sys_us = tv_us(ru.ru_stime);
     u->majflt = (uint64_t)ru.ru_majflt;
     u->minflt = (uint64_t)ru.ru_minflt;
     u->maxrss_kib = (uint64_t)ru.ru_maxrss;

@@ -6,6 +6,7 @@
 
 struct host_usage {
     uint64_t cpu_us;      /* user + system CPU time since exec */
+    uint64_t sys_us;      /* of it in the kernel (page faults, clearing) */
     uint64_t majflt, minflt;
     uint64_t maxrss_kib;  /* peak resident set size */
 };

@@ -159,9 +159,10 @@ int stats_write(struct vm *vm, const char *path)
     write_ports(f, vm);
     write_accel(f, vm);
     vm_net_write_stats(f, vm);
-    fprintf(f, "startup.cpu_us %llu\nstartup.majflt %llu\n"
-            "startup.minflt %llu\nstartup.wall_us %llu\n",
+    fprintf(f, "startup.cpu_us %llu\nstartup.sys_us %llu\n"
+            "startup.majflt %llu\nstartup.minflt %llu\nstartup.wall_us %llu\n",
             (unsigned long long)s->usage.cpu_us,
+            (unsigned long long)s->usage.sys_us,
             (unsigned long long)s->usage.majflt,
             (unsigned long long)s->usage.minflt,
             (unsigned long long)s->wall_us);

@@ -82,7 +82,8 @@ test_stats_file() {
     vboot stats poweroff --stats "$stats"
     expect_rc stats 0 || return
     if ! grep -Eq '^exits.pio [1-9]' "$stats" || ! grep -Eq '^kvm.vcpu.exits [1-9]' "$stats" ||
-       ! grep -Eq '^startup.cpu_us [1-9]' "$stats" || ! grep -Eq '^ram.touched_kib [1-9]' "$stats" ||
+       ! grep -Eq '^startup.cpu_us [1-9]' "$stats" || ! grep -Eq '^startup.sys_us [0-9]' "$stats" ||
+       ! grep -Eq '^ram.touched_kib [1-9]' "$stats" ||
        ! grep -Eq '^pio.port.0x3f8 [1-9]' "$stats"; then
         fail stats "stats file lacks counters" "$stats"; return
     fi
