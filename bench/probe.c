@@ -18,7 +18,11 @@
  * Prints "key value" lines on stdout:
  *   marker_ms, marker_line, exit_ms, status (exit:N, signal:N), ended (self,
  *   killed, timeout), maxrss_kib, utime_us, stime_us, majflt, minflt,
- *   snap_ms, kvm.NAME (summed over the child's VM folders), ram_rss_kib.
+ *   snap_ms, kvm.NAME (summed over the child's VM folders), ram_rss_kib;
+ *   after a timeout also "hang_task TID COMM UTIME STIME" (clock ticks) per
+ *   thread of the child, read just before it is ended, and the KVM counters
+ *   of that moment if no snapshot was taken: which thread was busy, and
+ *   whether the guest was still exiting.
  * Times are CLOCK_MONOTONIC, counted from just before fork().
  * Exit status: 0 if the child ran and was waited for, 1 on a probe error.
  *
@@ -186,6 +190,47 @@ static void smaps_add(struct smaps_sum *s, const struct smaps_map *m, long kib,
     s->out_private += m->priv;
 }
 
+/* A hung child: per-thread CPU from /proc/PID/task/TID/stat into (out). */
+static void task_cpu(pid_t pid, char *out, size_t cap)
+{
+    char path[64];
+    size_t len = 0;
+    struct dirent *e;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    d = opendir(path);
+    if (!d)
+        return;
+    while ((e = readdir(d)) && len + 128 < cap) {
+        char buf[512], *close_paren;
+        unsigned long ut, st;
+        ssize_t n;
+        int fd;
+
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stat", (int)pid, e->d_name);
+        fd = open(path, O_RDONLY);
+        if (fd < 0)
+            continue;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = 0;
+        /* "TID (COMM) S ..." with utime and stime the 14th and 15th fields */
+        close_paren = strrchr(buf, ')');
+        if (!close_paren || sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                                   &ut, &st) != 2)
+            continue;
+        *close_paren = 0;
+        len += (size_t)snprintf(out + len, cap - len, "hang_task %s %s %lu %lu\n", e->d_name,
+                                strchr(buf, '(') ? strchr(buf, '(') + 1 : "?", ut, st);
+    }
+    closedir(d);
+}
+
 static int smaps_read(pid_t pid, long kib, struct smaps_sum *s)
 {
     char path[64], line[256];
@@ -289,6 +334,7 @@ int main(int argc, char **argv)
     struct smaps_sum mem;
     int have_mem = 0;
     const char *ended = "self";
+    static char hang[4096];
     char marker_line[256] = "";
     int status = 0;
     struct rusage ru;
@@ -306,6 +352,14 @@ int main(int argc, char **argv)
         if (term_ms < 0 && ((marker_ms >= 0 && kill_after > 0 && t >= marker_ms + kill_after) ||
                             t >= timeout_s * 1e3)) {
             ended = t >= timeout_s * 1e3 ? "timeout" : "killed";
+            if (t >= timeout_s * 1e3) {
+                task_cpu(pid, hang, sizeof(hang));
+                if (!snapped) {
+                    snapped = 1;
+                    snap_ms = t;
+                    nvm = snap_debugfs(debugfs, pid);
+                }
+            }
             kill(-pid, SIGTERM);
             kill(pid, SIGTERM);
             term_ms = t;
@@ -420,6 +474,7 @@ int main(int argc, char **argv)
     printf("minflt %ld\n", ru.ru_minflt);
     printf("snap_ms %.1f\n", snap_ms);
     printf("snap_vms %d\n", nvm);
+    fputs(hang, stdout);
     for (int k = 0; k < nstats; k++)
         printf("kvm.%s %" PRIu64 "\n", stats[k].name, stats[k].val);
     if (ram_kib > 0)
