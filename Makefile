@@ -257,6 +257,8 @@ FUZZ_FLAGS_config_json := -ljansson -ffunction-sections -Wl,--gc-sections,-z,sta
 FUZZ_EXTRA_cli_specs   := src/vmm/net_spec.c src/host/blkfile.c src/cli/parse.c \
                           src/cli/human.c src/api/rundir.c
 FUZZ_FLAGS_cli_specs   := -ffunction-sections -Wl,--gc-sections,-z,start-stop-gc
+# The kernel cache's index file, through the file API in a scratch folder.
+FUZZ_EXTRA_kcache_index := src/host/kcache_index.c src/host/file.c
 # The client's socket calls go to a fake peer in the target.
 FUZZ_EXTRA_api_client_head := src/api/client.c
 FUZZ_FLAGS_api_client_head := -Wl,--wrap=socket,--wrap=setsockopt,--wrap=connect,--wrap=send,--wrap=recv,--wrap=close
