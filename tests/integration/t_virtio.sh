@@ -59,20 +59,31 @@ test_virtio_blk_two_disks() {
 }
 
 test_virtio_blk_lock() {
-    local img fifo pid; img=$(disk lock 16M)
-    fifo=$LOGS/lock.fifo; rm -f "$fifo"; mkfifo "$fifo"
+    local img dir fifo pid ready=0; img=$(disk lock 16M)
+    # The fifo on a tmpfs (kvmbox's /tmp): the project folder is a 9p share
+    # whose server refuses special files, and a failed mkfifo there left
+    # VM 1 to a race between its '<' and our 'exec 7>' (a flaky test).
+    dir=$(mktemp -d /tmp/vessel-lock.XXXXXX) && fifo=$dir/fifo && mkfifo "$fifo" ||
+        { fail blk-lock "cannot make a fifo in /tmp"; return; }
     # VM 1 holds the image read-write until we feed it a line.
+    : > "$LOGS/lock-vm1.log"
     timeout --kill-after=10 "$GUEST_TIMEOUT" "$VESSEL" run --kernel "$KERNEL" \
         --initrd "$INITRD" --cmdline "vtest=echo quiet" --disk "$img" \
         <"$fifo" >"$LOGS/lock-vm1.log" 2>&1 &
     pid=$!
     exec 7>"$fifo"
     for _ in $(seq 1 "$GUEST_TIMEOUT"); do
-        grep -q VESSEL-READY "$LOGS/lock-vm1.log" && break; sleep 1
+        grep -q VESSEL-READY "$LOGS/lock-vm1.log" && { ready=1; break; }
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 1
     done
-    vrun blk-lock --kernel "$KERNEL" --initrd "$INITRD" --disk "$img"
+    if [ "$ready" = 1 ]; then
+        vrun blk-lock --kernel "$KERNEL" --initrd "$INITRD" --disk "$img"
+    fi
     printf 'bye\r' >&7; exec 7>&-
     wait "$pid"
+    rm -rf "$dir"
+    [ "$ready" = 1 ] || { fail blk-lock "the first VM never got ready" "$LOGS/lock-vm1.log"; return; }
     expect_rc blk-lock 1 && expect_log blk-lock "in use by another VM" && pass blk-lock
 }
 
